@@ -1,0 +1,95 @@
+// swift-tools-version: 6.2
+// Weir: a Kafka-compatible replicated commit log and in-broker risk engine.
+//
+// Layering (arrows point down only; LayeringTests enforces the import allow-list):
+//   L0 CLZ4, CZlib, CLibXML2 (system libraries), CWeirCRC (hardware CRC-32C)
+//   L1 WeirCompression -> CLZ4, CZlib          WeirPMML -> CLibXML2 (knows nothing of the broker)
+//   L2 WeirRecords -> WeirCompression, CWeirCRC, NIOCore   (RecordBatch v2, varints, CRC-32C)
+//   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
+//      WeirStorage -> WeirRecords, Logging     (segments, indexes, recovery; no networking)
+//   L6 weir (executable)
+import PackageDescription
+
+/// Settings for Weir's own targets: Swift 6 mode (strict concurrency) and warnings as errors.
+let weirSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "weir",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "weir", targets: ["weir"]),
+        .library(name: "WeirRecords", targets: ["WeirRecords"]),
+        .library(name: "WeirCompression", targets: ["WeirCompression"]),
+        .library(name: "WeirProtocol", targets: ["WeirProtocol"]),
+        .library(name: "WeirStorage", targets: ["WeirStorage"]),
+        .library(name: "WeirPMML", targets: ["WeirPMML"]),
+        .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // L0: system libraries (Debian: liblz4-dev, zlib1g-dev, libxml2-dev) and our C shim.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "CWeirCRC", cSettings: [.unsafeFlags(["-O3"])]),
+
+        // L1
+        .target(name: "WeirCompression", dependencies: ["CLZ4", "CZlib"], swiftSettings: weirSettings),
+        .target(name: "WeirPMML", dependencies: ["CLibXML2"], swiftSettings: weirSettings),
+
+        // L2
+        .target(
+            name: "WeirRecords",
+            dependencies: ["WeirCompression", "CWeirCRC", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: weirSettings
+        ),
+
+        // L3
+        .target(
+            name: "WeirProtocol",
+            dependencies: ["WeirRecords", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: weirSettings
+        ),
+        .target(
+            name: "WeirStorage",
+            dependencies: [
+                "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: weirSettings
+        ),
+
+        // Executable
+        .executableTarget(
+            name: "weir",
+            dependencies: [
+                "WeirPMML", "WeirStorage", "WeirRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: weirSettings
+        ),
+
+        // Test support: shared by Tests/ and benchmarks/ only.
+        .target(
+            name: "WeirTestSupport",
+            dependencies: ["WeirRecords", "WeirStorage", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: weirSettings
+        ),
+
+        .testTarget(name: "WeirCompressionTests", dependencies: ["WeirCompression"], swiftSettings: weirSettings),
+        .testTarget(name: "WeirRecordsTests", dependencies: ["WeirRecords", "WeirTestSupport"], swiftSettings: weirSettings),
+        .testTarget(name: "WeirProtocolTests", dependencies: ["WeirProtocol", "WeirTestSupport"], swiftSettings: weirSettings),
+        .testTarget(name: "WeirStorageTests", dependencies: ["WeirStorage", "WeirTestSupport"], swiftSettings: weirSettings),
+        .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
+        .testTarget(name: "LayeringTests", swiftSettings: weirSettings),
+    ]
+)

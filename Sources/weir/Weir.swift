@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Weir: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weir",
+        abstract: "A Kafka-compatible replicated commit log with an in-broker risk engine.",
+        subcommands: [Score.self]
+    )
+}
