@@ -1,0 +1,26 @@
+/// Per-partition log settings (Kafka's topic config names in the doc comments).
+public struct LogConfig: Sendable, Hashable {
+    /// `segment.bytes`: roll when the active segment would exceed this size.
+    public var segmentBytes: Int = 1 << 30
+    /// `segment.ms`: roll a non-empty active segment older than this.
+    public var segmentMs: Int64 = 7 * 24 * 3_600_000
+    /// `retention.bytes`: delete oldest whole segments while the log exceeds this; -1 = unlimited.
+    public var retentionBytes: Int = -1
+    /// `retention.ms`: delete whole segments whose newest record is older than this; -1 = forever.
+    public var retentionMs: Int64 = 7 * 24 * 3_600_000
+    /// `index.interval.bytes`: bytes of log between offset-index entries.
+    public var indexIntervalBytes: Int = 4096
+    /// `max.message.bytes`: the largest batch accepted.
+    public var maxMessageBytes: Int = 1_048_588
+
+    public init() {}
+}
+
+/// How appends become durable.
+public enum FlushPolicy: Sendable, Hashable {
+    /// fdatasync before acknowledging (the default); concurrent appends share one fdatasync.
+    case everyAppend
+    /// Acknowledge without syncing; a background flusher syncs at this interval (explicit opt-in,
+    /// loses up to the interval on power failure).
+    case interval(milliseconds: Int64)
+}

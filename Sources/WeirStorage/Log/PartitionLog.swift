@@ -1,0 +1,341 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import WeirRecords
+
+/// The append-only log of one topic-partition: an ordered set of `Segment`s in one directory,
+/// plus the checkpoints `recovery-point` (all data below it was fsynced) and `log-start-offset`.
+///
+/// Offsets: `logStartOffset` ≤ every retained offset < `logEndOffset`; `durableOffset` ≤ `logEndOffset`
+/// is the end of what fdatasync has covered. Thread-safe: one monitor serialises writers; group commit
+/// lets many threads wait on one fdatasync. Blocking: call from a thread pool, never an event loop.
+public final class PartitionLog: @unchecked Sendable {  // safe: all mutable state is guarded by `monitor`
+    public let directory: String
+    public let config: LogConfig
+    private let disk: any Disk
+    private let logger: Logger
+    private let clock: @Sendable () -> Int64
+    private let monitor = Monitor()
+
+    private var segments: [Segment] = []
+    private var _logStartOffset: Int64 = 0
+    private var _durableOffset: Int64 = 0
+    private var syncInProgress = false
+    private var offlineReason: StorageError?
+
+    /// Everything that happened while opening: what recovery truncated.
+    public struct RecoveryReport: Sendable {
+        public var segmentsScanned = 0
+        public var truncatedBytes = 0
+        public var segmentsDropped = 0
+    }
+    public private(set) var recoveryReport = RecoveryReport()
+
+    /// The result of an append: offsets given to the batch and where it lies.
+    public struct AppendInfo: Sendable, Hashable {
+        public var baseOffset: Int64
+        public var lastOffset: Int64
+        public var logStartOffset: Int64
+    }
+
+    /// Opens or creates the log in `directory`, recovering segments written after the recovery point.
+    public init(directory: String, config: LogConfig = LogConfig(), disk: any Disk = POSIXDisk(), logger: Logger = Logger(label: "weir.storage"), clock: @escaping @Sendable () -> Int64 = wallClockMs) throws(StorageError) {
+        self.directory = directory
+        self.config = config
+        self.disk = disk
+        self.logger = logger
+        self.clock = clock
+        try disk.createDirectory(directory)
+        try load()
+    }
+
+    // MARK: Offsets
+
+    public var logEndOffset: Int64 { monitor.withLock { segments.last!.nextOffset } }
+    public var logStartOffset: Int64 { monitor.withLock { _logStartOffset } }
+    public var durableOffset: Int64 { monitor.withLock { _durableOffset } }
+    public var sizeInBytes: Int { monitor.withLock { segments.reduce(0) { $0 + $1.size } } }
+    public var segmentCount: Int { monitor.withLock { segments.count } }
+    public var isOffline: Bool { monitor.withLock { offlineReason != nil } }
+
+    // MARK: Append
+
+    /// Appends a validated batch: assigns `baseOffset` = log end offset and the leader epoch, rolls
+    /// the segment when needed, writes. Not yet durable: see `waitUntilDurable` / `appendDurably`.
+    /// All or nothing: on an I/O error the partition goes offline and the partial write is cut off.
+    @discardableResult
+    public func append(_ batch: RecordBatch, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
+        var batch = batch
+        guard batch.totalSize <= config.maxMessageBytes else {
+            throw StorageError(.invalidBatch, "batch of \(batch.totalSize) bytes exceeds max.message.bytes \(config.maxMessageBytes)")
+        }
+        monitor.lock()
+        defer { monitor.unlock() }
+        if let offlineReason { throw StorageError(.offline, "partition offline after: \(offlineReason)") }
+        let base = segments.last!.nextOffset
+        batch.assign(baseOffset: base, partitionLeaderEpoch: leaderEpoch)
+        do throws(StorageError) {
+            try rollIfNeeded(incoming: batch.totalSize)
+            let active = segments.last!
+            let sizeBefore = active.size
+            do throws(StorageError) {
+                try active.append(batch)
+            } catch {
+                try? active.file.truncate(to: sizeBefore)  // never leave a partial batch behind
+                throw error
+            }
+        } catch {
+            takeOffline(error)
+            throw error
+        }
+        assert(segments.last!.nextOffset == base + Int64(batch.header.lastOffsetDelta) + 1)  // LEO advanced by the batch
+        return AppendInfo(baseOffset: base, lastOffset: batch.header.lastOffset, logStartOffset: _logStartOffset)
+    }
+
+    /// Appends and returns only after the batch is fsynced (group commit with concurrent callers).
+    @discardableResult
+    public func appendDurably(_ batch: RecordBatch, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
+        let info = try append(batch, leaderEpoch: leaderEpoch)
+        try waitUntilDurable(info.lastOffset + 1)
+        return info
+    }
+
+    /// Blocks until every offset below `target` is fsynced. Group commit: while one fdatasync runs,
+    /// later callers queue; the next fdatasync covers all of them at once.
+    public func waitUntilDurable(_ target: Int64) throws(StorageError) {
+        monitor.lock()
+        defer { monitor.unlock() }
+        while _durableOffset < target {
+            if let offlineReason { throw StorageError(.offline, "partition offline after: \(offlineReason)") }
+            if syncInProgress {
+                monitor.wait()
+                continue
+            }
+            syncInProgress = true
+            let goal = segments.last!.nextOffset
+            let file = segments.last!.file
+            monitor.unlock()
+            var failure: StorageError? = nil
+            do throws(StorageError) { try file.sync() } catch { failure = error }
+            monitor.lock()
+            syncInProgress = false
+            if let failure {
+                takeOffline(failure)
+                monitor.broadcast()
+                throw failure
+            }
+            _durableOffset = max(_durableOffset, goal)  // never moves back
+            monitor.broadcast()
+        }
+    }
+
+    /// fsyncs everything appended so far.
+    public func flush() throws(StorageError) { try waitUntilDurable(logEndOffset) }
+
+    private func rollIfNeeded(incoming: Int) throws(StorageError) {
+        let active = segments.last!
+        let now = clock()
+        let full = active.size > 0 && active.size + incoming > config.segmentBytes
+        let old = active.size > 0 && now - active.createdAtMs >= config.segmentMs
+        guard full || old else { return }
+        try active.file.sync()  // the sealed segment is durable before the new one exists
+        try active.saveIndexes()
+        _durableOffset = max(_durableOffset, active.nextOffset)
+        try writeCheckpoint("recovery-point", active.nextOffset)
+        segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: active.nextOffset, indexIntervalBytes: config.indexIntervalBytes, nowMs: now))
+    }
+
+    private func takeOffline(_ error: StorageError) {
+        guard offlineReason == nil else { return }
+        offlineReason = error
+        logger.error("partition taken offline", metadata: ["directory": "\(directory)", "error": "\(error)"])
+    }
+
+    // MARK: Read
+
+    /// Whole batches starting with the one containing `offset`, up to `maxBytes` (the first batch is
+    /// returned whole even if larger), never including offsets ≥ `upTo` (the high watermark).
+    /// Empty when `offset` == `upTo`. Throws `.offsetOutOfRange` below the log start or past the end.
+    public func read(from offset: Int64, maxBytes: Int, upTo: Int64? = nil) throws(StorageError) -> ByteBuffer {
+        monitor.lock()
+        defer { monitor.unlock() }
+        let end = min(upTo ?? segments.last!.nextOffset, segments.last!.nextOffset)
+        guard offset >= _logStartOffset, offset <= segments.last!.nextOffset else {
+            throw StorageError(.offsetOutOfRange, "offset \(offset) outside [\(_logStartOffset), \(segments.last!.nextOffset)]")
+        }
+        guard offset < end else { return ByteBuffer() }
+        var index = segmentIndex(containing: offset)
+        while index < segments.count {
+            let segment = segments[index]
+            if let position = try segment.position(of: offset) {
+                return try segment.read(from: position, maxBytes: maxBytes, endOffset: end)
+            }
+            index += 1  // offset falls in a gap left by compaction: continue in the next segment
+        }
+        return ByteBuffer()
+    }
+
+    /// The base offset of the first batch whose maxTimestamp ≥ `timestamp`, or nil when none.
+    /// (Callers refine to the record level by scanning that batch.)
+    public func batchOffset(forTimestamp timestamp: Int64) throws(StorageError) -> (batch: ByteBuffer, baseOffset: Int64)? {
+        monitor.lock()
+        defer { monitor.unlock() }
+        for segment in segments where segment.maxTimestamp >= timestamp {
+            guard let position = try segment.position(forTimestamp: timestamp) else { continue }
+            let bytes = try segment.read(from: position, maxBytes: 1, endOffset: Int64.max)
+            guard let header = RecordBatchHeader(bytes, at: bytes.readerIndex) else { return nil }
+            return (bytes, header.baseOffset)
+        }
+        return nil
+    }
+
+    private func segmentIndex(containing offset: Int64) -> Int {
+        var low = 0, high = segments.count - 1, found = 0
+        while low <= high {
+            let mid = (low + high) / 2
+            if segments[mid].baseOffset <= offset { found = mid; low = mid + 1 } else { high = mid - 1 }
+        }
+        return found
+    }
+
+    // MARK: Truncation and retention
+
+    /// Removes every offset ≥ `offset` (used when a replica's divergent suffix is discarded).
+    public func truncate(to offset: Int64) throws(StorageError) {
+        try monitor.withLock { () throws(StorageError) in
+            while segments.count > 1, segments.last!.baseOffset >= offset {
+                try segments.removeLast().delete()
+            }
+            try segments.last!.truncate(before: offset)
+            _durableOffset = min(_durableOffset, segments.last!.nextOffset)
+            try writeCheckpoint("recovery-point", min(_durableOffset, segments.last!.nextOffset))
+        }
+    }
+
+    /// Deletes whole segments past `retention.ms` or beyond `retention.bytes`, oldest first,
+    /// never the active segment, and persists the new log start offset. Returns segments deleted.
+    @discardableResult
+    public func applyRetention(nowMs: Int64? = nil) throws(StorageError) -> Int {
+        try monitor.withLock { () throws(StorageError) -> Int in
+            let now = nowMs ?? clock()
+            var total = segments.reduce(0) { $0 + $1.size }
+            var deleted = 0
+            while segments.count > 1 {
+                let oldest = segments[0]
+                let expired = config.retentionMs >= 0 && oldest.maxTimestamp >= 0 && now - oldest.maxTimestamp > config.retentionMs
+                let oversize = config.retentionBytes >= 0 && total - oldest.size >= config.retentionBytes
+                guard expired || oversize else { break }
+                // Below the durable offset only: never delete what might still be rewritten.
+                guard oldest.nextOffset <= _durableOffset else { break }
+                _logStartOffset = max(_logStartOffset, oldest.nextOffset)
+                try writeCheckpoint("log-start-offset", _logStartOffset)  // persisted before the files go
+                total -= oldest.size
+                try segments.removeFirst().delete()
+                deleted += 1
+            }
+            return deleted
+        }
+    }
+
+    // MARK: Open / close
+
+    /// Saves indexes and the recovery point after a final fsync: the next open scans nothing.
+    public func close() throws(StorageError) {
+        try flush()
+        try monitor.withLock { () throws(StorageError) in
+            for segment in segments { try segment.saveIndexes() }
+            try writeCheckpoint("recovery-point", segments.last!.nextOffset)
+            for segment in segments { segment.close() }
+        }
+    }
+
+    private func load() throws(StorageError) {
+        let names = try disk.list(directory)
+        let bases = names.compactMap { name -> Int64? in
+            guard name.hasSuffix(".log"), name.count == 24 else { return nil }
+            return Int64(name.prefix(20))
+        }.sorted()
+        let recoveryPoint = try readCheckpoint("recovery-point") ?? 0
+        _logStartOffset = try readCheckpoint("log-start-offset") ?? 0
+        let now = clock()
+        for (i, base) in bases.enumerated() {
+            let nextBase = i + 1 < bases.count ? bases[i + 1] : Int64.max
+            let needsRecovery = nextBase > recoveryPoint  // contains or follows the recovery point
+            let (segment, truncated) = try Segment.open(disk: disk, directory: directory, baseOffset: base, indexIntervalBytes: config.indexIntervalBytes, recover: needsRecovery, nowMs: now)
+            if needsRecovery { recoveryReport.segmentsScanned += 1 }
+            if truncated > 0 {
+                recoveryReport.truncatedBytes += truncated
+                logger.warning("recovery truncated a torn or corrupt tail", metadata: ["segment": "\(segment.logPath)", "bytes": "\(truncated)"])
+            }
+            if let last = segments.last, segment.baseOffset < last.nextOffset {
+                segment.close()
+                throw StorageError(.corrupt, "segment \(segment.logPath) overlaps its predecessor")
+            }
+            segments.append(segment)
+            if truncated > 0 {
+                // Everything after a truncated segment is unreachable: drop it (Kafka does the same).
+                for later in bases[(i + 1)...] {
+                    let orphan = try Segment.open(disk: disk, directory: directory, baseOffset: later, indexIntervalBytes: config.indexIntervalBytes, recover: false, nowMs: now).0
+                    try orphan.delete()
+                    recoveryReport.segmentsDropped += 1
+                }
+                break
+            }
+        }
+        if segments.isEmpty {
+            segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: _logStartOffset, indexIntervalBytes: config.indexIntervalBytes, nowMs: now))
+        }
+        _logStartOffset = max(_logStartOffset, segments[0].baseOffset)
+        _durableOffset = segments.last!.nextOffset  // recovered data was read back from disk
+        try segments.last!.file.sync()
+    }
+
+    private func writeCheckpoint(_ name: String, _ value: Int64) throws(StorageError) {
+        // Write-new, fsync, rename, fsync directory: the checkpoint is either old or new, never torn.
+        let path = directory + "/" + name
+        let file = try disk.open(path + ".tmp", create: true)
+        var bytes = ByteBuffer()
+        bytes.writeString("\(value)\n")
+        do throws(StorageError) {
+            try file.truncate(to: 0)
+            try file.write(bytes, at: 0)
+            try file.sync()
+        } catch {
+            file.close()
+            throw error
+        }
+        file.close()
+        try disk.rename(path + ".tmp", to: path)
+        try disk.syncDirectory(directory)
+    }
+
+    private func readCheckpoint(_ name: String) throws(StorageError) -> Int64? {
+        let path = directory + "/" + name
+        guard disk.exists(path) else { return nil }
+        let file = try disk.open(path, create: false)
+        defer { file.close() }
+        let bytes = try file.read(count: try file.size(), at: 0)
+        let text = bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes) ?? ""
+        guard let value = Int64(text.trimmingNewline()), value >= 0 else {
+            throw StorageError(.corrupt, "checkpoint \(path) holds \(text.debugDescription)")
+        }
+        return value
+    }
+}
+
+extension String {
+    fileprivate func trimmingNewline() -> Substring {
+        var s = Substring(self)
+        while s.last == "\n" || s.last == " " { s.removeLast() }
+        return s
+    }
+}
+
+/// Milliseconds since the Unix epoch from the system clock.
+public func wallClockMs() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
