@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import Synchronization
 import WeirStorage
@@ -17,6 +20,7 @@ public final class SimulatedDisk: Disk, @unchecked Sendable {  // safe: all stat
         var syncs = 0
         var failWrites: Int32? = nil
         var failSyncs: Int32? = nil
+        var syncDelayMicroseconds: UInt32 = 0
     }
     let state = Mutex(State())
 
@@ -27,6 +31,8 @@ public final class SimulatedDisk: Disk, @unchecked Sendable {  // safe: all stat
     /// Make every later write fail with `errno` (e.g. ENOSPC = 28, EIO = 5); nil heals.
     public func failWrites(errno: Int32?) { state.withLock { $0.failWrites = errno } }
     public func failSyncs(errno: Int32?) { state.withLock { $0.failSyncs = errno } }
+    /// Makes every fdatasync take this long, as a real disk does (group-commit tests need it).
+    public func setSyncDelay(microseconds: UInt32) { state.withLock { $0.syncDelayMicroseconds = microseconds } }
 
     /// Simulates power loss: unsynced bytes and unsynced directory entries vanish. With
     /// `keepTornBytes`, up to that many unsynced bytes past each file's durable end survive.
@@ -129,6 +135,8 @@ final class SimulatedFile: StorageFile, @unchecked Sendable {  // safe: delegate
     }
 
     func sync() throws(StorageError) {
+        let delay = try disk.withFile { s in s.syncDelayMicroseconds }
+        if delay > 0 { usleep(delay) }  // outside the lock, like a real device wait
         try disk.withFile { s throws(StorageError) in
             if let e = s.failSyncs { throw StorageError(.io, errno: e, "fdatasync \(path) (injected)") }
             s.syncs += 1
