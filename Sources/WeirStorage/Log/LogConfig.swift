@@ -15,12 +15,3 @@ public struct LogConfig: Sendable, Hashable {
 
     public init() {}
 }
-
-/// How appends become durable.
-public enum FlushPolicy: Sendable, Hashable {
-    /// fdatasync before acknowledging (the default); concurrent appends share one fdatasync.
-    case everyAppend
-    /// Acknowledge without syncing; a background flusher syncs at this interval (explicit opt-in,
-    /// loses up to the interval on power failure).
-    case interval(milliseconds: Int64)
-}
