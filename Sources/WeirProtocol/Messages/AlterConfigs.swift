@@ -1,0 +1,161 @@
+// AlterConfigs (API key 33), versions 0-1. Flexible from v2.
+// Field layouts: docs/kafka-wire-protocol.md §4 and Kafka's AlterConfigsRequest/Response.json schemas.
+import NIOCore
+
+public struct AlterConfigsRequest: KafkaRequestBody {
+    public static let apiKey: ApiKey = .alterConfigs
+    public struct Resource: Sendable, Hashable {
+        public struct Config: Sendable, Hashable {
+            /// The config name. (versions 0+)
+            public var name: String
+            /// The config value. (versions 0+)
+            public var value: String?
+
+            public init(name: String = "", value: String? = nil) {
+                self.name = name
+                self.value = value
+            }
+
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+                self.init()
+                name = try b.readStr(flexible: f)
+                value = try b.readNullableStr(flexible: f)
+                try b.readTaggedFields(flexible: f)
+            }
+
+            func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
+                w.buffer.writeStr(name, flexible: f)
+                w.buffer.writeNullableStr(value, flexible: f)
+                w.buffer.writeTaggedFields(flexible: f)
+            }
+        }
+
+        /// The resource type. (versions 0+)
+        public var resourceType: Int8
+        /// The resource name. (versions 0+)
+        public var resourceName: String
+        /// The full new config set. (versions 0+)
+        public var configs: [Config]
+
+        public init(resourceType: Int8 = 0, resourceName: String = "", configs: [Config] = []) {
+            self.resourceType = resourceType
+            self.resourceName = resourceName
+            self.configs = configs
+        }
+
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            self.init()
+            resourceType = try b.readI8()
+            resourceName = try b.readStr(flexible: f)
+            configs = try b.readArray(flexible: f) { try Config(from: &$0, version: v, flexible: f) }
+            try b.readTaggedFields(flexible: f)
+        }
+
+        func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
+            w.buffer.writeI8(resourceType)
+            w.buffer.writeStr(resourceName, flexible: f)
+            w.writeArray(configs, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
+            w.buffer.writeTaggedFields(flexible: f)
+        }
+    }
+
+    /// The resources to update. (versions 0+)
+    public var resources: [Resource]
+    /// Validate without altering. (versions 0+)
+    public var validateOnly: Bool
+
+    public init(resources: [Resource] = [], validateOnly: Bool = false) {
+        self.resources = resources
+        self.validateOnly = validateOnly
+    }
+
+    public init(from b: inout ByteBuffer, version: Int16) throws {
+        try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
+    }
+
+    public func encode(to w: inout KafkaWriter, version: Int16) {
+        encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
+    }
+
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        self.init()
+        resources = try b.readArray(flexible: f) { try Resource(from: &$0, version: v, flexible: f) }
+        validateOnly = try b.readBool()
+        try b.readTaggedFields(flexible: f)
+    }
+
+    func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
+        w.writeArray(resources, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
+        w.buffer.writeBool(validateOnly)
+        w.buffer.writeTaggedFields(flexible: f)
+    }
+}
+
+public struct AlterConfigsResponse: KafkaResponseBody {
+    public static let apiKey: ApiKey = .alterConfigs
+    public struct Result: Sendable, Hashable {
+        /// The error code, or 0. (versions 0+)
+        public var errorCode: Int16
+        /// The error message, or null. (versions 0+)
+        public var errorMessage: String?
+        /// The resource type. (versions 0+)
+        public var resourceType: Int8
+        /// The resource name. (versions 0+)
+        public var resourceName: String
+
+        public init(errorCode: Int16 = 0, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "") {
+            self.errorCode = errorCode
+            self.errorMessage = errorMessage
+            self.resourceType = resourceType
+            self.resourceName = resourceName
+        }
+
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            self.init()
+            errorCode = try b.readI16()
+            errorMessage = try b.readNullableStr(flexible: f)
+            resourceType = try b.readI8()
+            resourceName = try b.readStr(flexible: f)
+            try b.readTaggedFields(flexible: f)
+        }
+
+        func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
+            w.buffer.writeI16(errorCode)
+            w.buffer.writeNullableStr(errorMessage, flexible: f)
+            w.buffer.writeI8(resourceType)
+            w.buffer.writeStr(resourceName, flexible: f)
+            w.buffer.writeTaggedFields(flexible: f)
+        }
+    }
+
+    /// Throttle time in milliseconds (always 0). (versions 0+)
+    public var throttleTimeMs: Int32
+    /// Per-resource results. (versions 0+)
+    public var responses: [Result]
+
+    public init(throttleTimeMs: Int32 = 0, responses: [Result] = []) {
+        self.throttleTimeMs = throttleTimeMs
+        self.responses = responses
+    }
+
+    public init(from b: inout ByteBuffer, version: Int16) throws {
+        try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
+    }
+
+    public func encode(to w: inout KafkaWriter, version: Int16) {
+        encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
+    }
+
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        self.init()
+        throttleTimeMs = try b.readI32()
+        responses = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        try b.readTaggedFields(flexible: f)
+    }
+
+    func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
+        w.buffer.writeI32(throttleTimeMs)
+        w.writeArray(responses, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
+        w.buffer.writeTaggedFields(flexible: f)
+    }
+}
