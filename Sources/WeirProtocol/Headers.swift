@@ -141,12 +141,12 @@ extension ApiVersionsResponse {
     /// The answer to an ApiVersions request at a version Weir does not support (§2 rule 2): encode it at
     /// **version 0** (v0 body layout, header v0) with the request's correlation id.
     public static func unsupportedVersionAnswer() -> ApiVersionsResponse {
-        ApiVersionsResponse(errorCode: KafkaErrorCode.unsupportedVersion.rawValue, apiKeys: KafkaVersions.apiVersionsEntries)
+        ApiVersionsResponse(errorCode: .unsupportedVersion, apiKeys: KafkaVersions.apiVersionsEntries)
     }
 
     /// The normal answer: error 0 and the advertised set.
     public static func advertised() -> ApiVersionsResponse {
-        ApiVersionsResponse(errorCode: 0, apiKeys: KafkaVersions.apiVersionsEntries)
+        ApiVersionsResponse(errorCode: .none, apiKeys: KafkaVersions.apiVersionsEntries)
     }
 }
 

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A Kafka error code. Open: any Int16 is representable; the codes of docs §8 are named.
 public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: Int16
@@ -183,4 +185,10 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     }
 
     public var description: String { "\(name) (\(rawValue))" }
+}
+
+extension ByteBuffer {
+    /// An int16 error code.
+    public mutating func readErrorCode() throws -> KafkaErrorCode { KafkaErrorCode(rawValue: try readI16()) }
+    public mutating func writeErrorCode(_ code: KafkaErrorCode) { writeI16(code.rawValue) }
 }

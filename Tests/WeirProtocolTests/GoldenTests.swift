@@ -101,7 +101,7 @@ import WeirProtocol
         #expect(bytes.count == 4 + 4 + 2 + 4 + 6 * count)
         #expect(Array(bytes[4..<14]) == [0, 0, 0, 5, 0, 35, 0, 0, 0, UInt8(count)])
         let (_, body) = try ApiVersionsResponse.decodeFrame(ByteBuffer(bytes: Array(bytes.dropFirst(4))), version: 0)
-        #expect(body.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
+        #expect(body.errorCode == .unsupportedVersion)
         #expect(body.apiKeys.contains { $0.apiKey == 18 && $0.minVersion == 0 && $0.maxVersion == 3 })
     }
 
@@ -165,5 +165,17 @@ import WeirProtocol
             varint.writeUVarint(value)
             #expect((try? varint.readUVarint()) == value)
         }
+    }
+}
+
+@Suite struct ApiVersionsValidationTests {
+    @Test func clientSoftwareNames() {
+        #expect(ApiVersionsRequest(clientSoftwareName: "librdkafka", clientSoftwareVersion: "2.0.2").hasValidClientSoftware)
+        #expect(ApiVersionsRequest(clientSoftwareName: "kafka-python", clientSoftwareVersion: "3.0.12").hasValidClientSoftware)
+        #expect(ApiVersionsRequest(clientSoftwareName: "a", clientSoftwareVersion: "1").hasValidClientSoftware)
+        #expect(!ApiVersionsRequest(clientSoftwareName: "", clientSoftwareVersion: "1").hasValidClientSoftware)
+        #expect(!ApiVersionsRequest(clientSoftwareName: "-x", clientSoftwareVersion: "1").hasValidClientSoftware)
+        #expect(!ApiVersionsRequest(clientSoftwareName: "x", clientSoftwareVersion: "1.").hasValidClientSoftware)
+        #expect(!ApiVersionsRequest(clientSoftwareName: "a b", clientSoftwareVersion: "1").hasValidClientSoftware)
     }
 }

@@ -54,7 +54,7 @@ extension ProduceResponse.TopicResponse.PartitionResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.index = r.i32()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.baseOffset = r.i64()
         if v >= 2 { s.logAppendTimeMs = r.i64() }
         if v >= 5 { s.logStartOffset = r.i64() }
@@ -113,7 +113,7 @@ extension FetchResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 1 { s.throttleTimeMs = r.i32() }
-        if v >= 7 { s.errorCode = r.i16() }
+        if v >= 7 { s.errorCode = KafkaErrorCode(rawValue: r.i16()) }
         if v >= 7 { s.sessionId = r.i32() }
         s.responses = r.array { r in FetchResponse.FetchableTopicResponse.sample(v, &r) }
         return s
@@ -133,7 +133,7 @@ extension FetchResponse.FetchableTopicResponse.PartitionData {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.partitionIndex = r.i32()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.highWatermark = r.i64()
         if v >= 4 { s.lastStableOffset = r.i64() }
         if v >= 5 { s.logStartOffset = r.i64() }
@@ -204,7 +204,7 @@ extension ListOffsetsResponse.Topic.Partition {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.partitionIndex = r.i32()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         if v >= 1 { s.timestamp = r.i64() }
         if v >= 1 { s.offset = r.i64() }
         if v >= 4 { s.leaderEpoch = r.i32() }
@@ -258,7 +258,7 @@ extension MetadataResponse.Broker {
 extension MetadataResponse.Topic {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.name = r.str()
         if v >= 1 { s.isInternal = r.bool() }
         s.partitions = r.array { r in MetadataResponse.Topic.Partition.sample(v, &r) }
@@ -270,7 +270,7 @@ extension MetadataResponse.Topic {
 extension MetadataResponse.Topic.Partition {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.partitionIndex = r.i32()
         s.leaderId = r.i32()
         if v >= 7 { s.leaderEpoch = r.i32() }
@@ -336,7 +336,7 @@ extension OffsetCommitResponse.Topic.Partition {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.partitionIndex = r.i32()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         return s
     }
 }
@@ -364,7 +364,7 @@ extension OffsetFetchResponse {
         var s = Self()
         if v >= 3 { s.throttleTimeMs = r.i32() }
         s.topics = r.array { r in OffsetFetchResponse.Topic.sample(v, &r) }
-        if v >= 2 { s.errorCode = r.i16() }
+        if v >= 2 { s.errorCode = KafkaErrorCode(rawValue: r.i16()) }
         return s
     }
 }
@@ -385,7 +385,7 @@ extension OffsetFetchResponse.Topic.Partition {
         s.committedOffset = r.i64()
         if v >= 5 { s.committedLeaderEpoch = r.i32() }
         s.metadata = r.nstr()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         return s
     }
 }
@@ -403,7 +403,7 @@ extension FindCoordinatorResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 1 { s.throttleTimeMs = r.i32() }
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         if v >= 1 { s.errorMessage = r.nstr() }
         s.nodeId = r.i32()
         s.host = r.str()
@@ -439,7 +439,7 @@ extension JoinGroupResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 2 { s.throttleTimeMs = r.i32() }
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.generationId = r.i32()
         s.protocolName = r.str()
         s.leader = r.str()
@@ -474,7 +474,7 @@ extension HeartbeatResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 1 { s.throttleTimeMs = r.i32() }
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         return s
     }
 }
@@ -492,7 +492,7 @@ extension LeaveGroupResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 1 { s.throttleTimeMs = r.i32() }
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         return s
     }
 }
@@ -522,7 +522,7 @@ extension SyncGroupResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 1 { s.throttleTimeMs = r.i32() }
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.assignment = r.bytes()
         return s
     }
@@ -549,7 +549,7 @@ extension DescribeGroupsResponse {
 extension DescribeGroupsResponse.Group {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.groupId = r.str()
         s.groupState = r.str()
         s.protocolType = r.str()
@@ -584,7 +584,7 @@ extension ListGroupsResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         if v >= 1 { s.throttleTimeMs = r.i32() }
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.groups = r.array { r in ListGroupsResponse.Group.sample(v, &r) }
         return s
     }
@@ -611,7 +611,7 @@ extension ApiVersionsRequest {
 extension ApiVersionsResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.apiKeys = r.array { r in ApiVersionsResponse.ApiVersion.sample(v, &r) }
         if v >= 1 { s.throttleTimeMs = r.i32() }
         return s
@@ -681,7 +681,7 @@ extension CreateTopicsResponse.Topic {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.name = r.str()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         if v >= 1 { s.errorMessage = r.nstr() }
         return s
     }
@@ -709,7 +709,7 @@ extension DeleteTopicsResponse.Result {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.name = r.str()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         return s
     }
 }
@@ -727,7 +727,7 @@ extension InitProducerIdResponse {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.throttleTimeMs = r.i32()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.producerId = r.i64()
         s.producerEpoch = r.i16()
         return s
@@ -765,7 +765,7 @@ extension DescribeConfigsResponse {
 extension DescribeConfigsResponse.Result {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.errorMessage = r.nstr()
         s.resourceType = r.i8()
         s.resourceName = r.str()
@@ -837,7 +837,7 @@ extension AlterConfigsResponse {
 extension AlterConfigsResponse.Result {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.errorMessage = r.nstr()
         s.resourceType = r.i8()
         s.resourceName = r.str()
@@ -886,7 +886,7 @@ extension CreatePartitionsResponse.Result {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.name = r.str()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.errorMessage = r.nstr()
         return s
     }
@@ -913,7 +913,7 @@ extension DeleteGroupsResponse.Result {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.groupId = r.str()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         return s
     }
 }
@@ -959,7 +959,7 @@ extension IncrementalAlterConfigsResponse {
 extension IncrementalAlterConfigsResponse.Result {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.errorCode = r.i16()
+        s.errorCode = KafkaErrorCode(rawValue: r.i16())
         s.errorMessage = r.nstr()
         s.resourceType = r.i8()
         s.resourceName = r.str()

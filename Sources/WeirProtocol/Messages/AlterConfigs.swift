@@ -95,7 +95,7 @@ public struct AlterConfigsResponse: KafkaResponseBody {
     public static let apiKey: ApiKey = .alterConfigs
     public struct Result: Sendable, Hashable {
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
         /// The error message, or null. (versions 0+)
         public var errorMessage: String?
         /// The resource type. (versions 0+)
@@ -103,7 +103,7 @@ public struct AlterConfigsResponse: KafkaResponseBody {
         /// The resource name. (versions 0+)
         public var resourceName: String
 
-        public init(errorCode: Int16 = 0, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "") {
+        public init(errorCode: KafkaErrorCode = .none, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "") {
             self.errorCode = errorCode
             self.errorMessage = errorMessage
             self.resourceType = resourceType
@@ -112,7 +112,7 @@ public struct AlterConfigsResponse: KafkaResponseBody {
 
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             errorMessage = try b.readNullableStr(flexible: f)
             resourceType = try b.readI8()
             resourceName = try b.readStr(flexible: f)
@@ -120,7 +120,7 @@ public struct AlterConfigsResponse: KafkaResponseBody {
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeNullableStr(errorMessage, flexible: f)
             w.buffer.writeI8(resourceType)
             w.buffer.writeStr(resourceName, flexible: f)

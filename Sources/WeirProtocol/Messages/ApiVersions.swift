@@ -69,13 +69,13 @@ public struct ApiVersionsResponse: KafkaResponseBody {
     }
 
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// The supported APIs. (versions 0+)
     public var apiKeys: [ApiVersion]
     /// Throttle time in milliseconds (always 0). (versions 1+)
     public var throttleTimeMs: Int32
 
-    public init(errorCode: Int16 = 0, apiKeys: [ApiVersion] = [], throttleTimeMs: Int32 = 0) {
+    public init(errorCode: KafkaErrorCode = .none, apiKeys: [ApiVersion] = [], throttleTimeMs: Int32 = 0) {
         self.errorCode = errorCode
         self.apiKeys = apiKeys
         self.throttleTimeMs = throttleTimeMs
@@ -91,14 +91,14 @@ public struct ApiVersionsResponse: KafkaResponseBody {
 
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         apiKeys = try b.readArray(flexible: f) { try ApiVersion(from: &$0, version: v, flexible: f) }
         if v >= 1 { throttleTimeMs = try b.readI32() }
         try b.readTaggedFields(flexible: f)
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         w.writeArray(apiKeys, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
         if v >= 1 { w.buffer.writeI32(throttleTimeMs) }
         w.buffer.writeTaggedFields(flexible: f)

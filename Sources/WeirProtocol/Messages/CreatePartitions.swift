@@ -97,11 +97,11 @@ public struct CreatePartitionsResponse: KafkaResponseBody {
         /// The topic name. (versions 0+)
         public var name: String
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
         /// The error message, or null. (versions 0+)
         public var errorMessage: String?
 
-        public init(name: String = "", errorCode: Int16 = 0, errorMessage: String? = nil) {
+        public init(name: String = "", errorCode: KafkaErrorCode = .none, errorMessage: String? = nil) {
             self.name = name
             self.errorCode = errorCode
             self.errorMessage = errorMessage
@@ -110,14 +110,14 @@ public struct CreatePartitionsResponse: KafkaResponseBody {
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
             name = try b.readStr(flexible: f)
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             errorMessage = try b.readNullableStr(flexible: f)
             try b.readTaggedFields(flexible: f)
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
             w.buffer.writeStr(name, flexible: f)
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeNullableStr(errorMessage, flexible: f)
             w.buffer.writeTaggedFields(flexible: f)
         }

@@ -137,11 +137,11 @@ public struct CreateTopicsResponse: KafkaResponseBody {
         /// The topic name. (versions 0+)
         public var name: String
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
         /// The error message, or null. (versions 1+)
         public var errorMessage: String?
 
-        public init(name: String = "", errorCode: Int16 = 0, errorMessage: String? = nil) {
+        public init(name: String = "", errorCode: KafkaErrorCode = .none, errorMessage: String? = nil) {
             self.name = name
             self.errorCode = errorCode
             self.errorMessage = errorMessage
@@ -150,14 +150,14 @@ public struct CreateTopicsResponse: KafkaResponseBody {
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
             name = try b.readStr(flexible: f)
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             if v >= 1 { errorMessage = try b.readNullableStr(flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
             w.buffer.writeStr(name, flexible: f)
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             if v >= 1 { w.buffer.writeNullableStr(errorMessage, flexible: f) }
             w.buffer.writeTaggedFields(flexible: f)
         }

@@ -37,9 +37,9 @@ public struct DeleteGroupsResponse: KafkaResponseBody {
         /// The group ID. (versions 0+)
         public var groupId: String
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
 
-        public init(groupId: String = "", errorCode: Int16 = 0) {
+        public init(groupId: String = "", errorCode: KafkaErrorCode = .none) {
             self.groupId = groupId
             self.errorCode = errorCode
         }
@@ -47,13 +47,13 @@ public struct DeleteGroupsResponse: KafkaResponseBody {
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
             groupId = try b.readStr(flexible: f)
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             try b.readTaggedFields(flexible: f)
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
             w.buffer.writeStr(groupId, flexible: f)
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeTaggedFields(flexible: f)
         }
     }

@@ -42,9 +42,9 @@ public struct DeleteTopicsResponse: KafkaResponseBody {
         /// The topic name. (versions 0+)
         public var name: String
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
 
-        public init(name: String = "", errorCode: Int16 = 0) {
+        public init(name: String = "", errorCode: KafkaErrorCode = .none) {
             self.name = name
             self.errorCode = errorCode
         }
@@ -52,13 +52,13 @@ public struct DeleteTopicsResponse: KafkaResponseBody {
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
             name = try b.readStr(flexible: f)
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             try b.readTaggedFields(flexible: f)
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
             w.buffer.writeStr(name, flexible: f)
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeTaggedFields(flexible: f)
         }
     }

@@ -145,7 +145,7 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
         }
 
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
         /// The error message, or null. (versions 0+)
         public var errorMessage: String?
         /// The resource type. (versions 0+)
@@ -155,7 +155,7 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
         /// The configs. (versions 0+)
         public var configs: [Config]
 
-        public init(errorCode: Int16 = 0, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "", configs: [Config] = []) {
+        public init(errorCode: KafkaErrorCode = .none, errorMessage: String? = nil, resourceType: Int8 = 0, resourceName: String = "", configs: [Config] = []) {
             self.errorCode = errorCode
             self.errorMessage = errorMessage
             self.resourceType = resourceType
@@ -165,7 +165,7 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
 
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             errorMessage = try b.readNullableStr(flexible: f)
             resourceType = try b.readI8()
             resourceName = try b.readStr(flexible: f)
@@ -174,7 +174,7 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeNullableStr(errorMessage, flexible: f)
             w.buffer.writeI8(resourceType)
             w.buffer.writeStr(resourceName, flexible: f)

@@ -85,7 +85,7 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
         }
 
         /// The error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
         /// The group ID. (versions 0+)
         public var groupId: String
         /// The group state (Stable, PreparingRebalance, CompletingRebalance, Empty, Dead). (versions 0+)
@@ -99,7 +99,7 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
         /// Authorized operations bit field. (versions 3+)
         public var authorizedOperations: Int32
 
-        public init(errorCode: Int16 = 0, groupId: String = "", groupState: String = "", protocolType: String = "", protocolData: String = "", members: [Member] = [], authorizedOperations: Int32 = Int32.min) {
+        public init(errorCode: KafkaErrorCode = .none, groupId: String = "", groupState: String = "", protocolType: String = "", protocolData: String = "", members: [Member] = [], authorizedOperations: Int32 = Int32.min) {
             self.errorCode = errorCode
             self.groupId = groupId
             self.groupState = groupState
@@ -111,7 +111,7 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
 
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             groupId = try b.readStr(flexible: f)
             groupState = try b.readStr(flexible: f)
             protocolType = try b.readStr(flexible: f)
@@ -122,7 +122,7 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeStr(groupId, flexible: f)
             w.buffer.writeStr(groupState, flexible: f)
             w.buffer.writeStr(protocolType, flexible: f)

@@ -198,7 +198,7 @@ public struct FetchResponse: KafkaResponseBody {
             /// The partition index. (versions 0+)
             public var partitionIndex: Int32
             /// The partition error code, or 0. (versions 0+)
-            public var errorCode: Int16
+            public var errorCode: KafkaErrorCode
             /// The high watermark. (versions 0+)
             public var highWatermark: Int64
             /// The last stable offset. (versions 4+)
@@ -212,7 +212,7 @@ public struct FetchResponse: KafkaResponseBody {
             /// The record data (a slice; encoded without copying via encodePieces). (versions 0+)
             public var records: ByteBuffer?
 
-            public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0, highWatermark: Int64 = 0, lastStableOffset: Int64 = -1, logStartOffset: Int64 = -1, abortedTransactions: [AbortedTransaction]? = nil, preferredReadReplica: Int32 = -1, records: ByteBuffer? = nil) {
+            public init(partitionIndex: Int32 = 0, errorCode: KafkaErrorCode = .none, highWatermark: Int64 = 0, lastStableOffset: Int64 = -1, logStartOffset: Int64 = -1, abortedTransactions: [AbortedTransaction]? = nil, preferredReadReplica: Int32 = -1, records: ByteBuffer? = nil) {
                 self.partitionIndex = partitionIndex
                 self.errorCode = errorCode
                 self.highWatermark = highWatermark
@@ -226,7 +226,7 @@ public struct FetchResponse: KafkaResponseBody {
             init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
                 self.init()
                 partitionIndex = try b.readI32()
-                errorCode = try b.readI16()
+                errorCode = try b.readErrorCode()
                 highWatermark = try b.readI64()
                 if v >= 4 { lastStableOffset = try b.readI64() }
                 if v >= 5 { logStartOffset = try b.readI64() }
@@ -238,7 +238,7 @@ public struct FetchResponse: KafkaResponseBody {
 
             func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
                 w.buffer.writeI32(partitionIndex)
-                w.buffer.writeI16(errorCode)
+                w.buffer.writeErrorCode(errorCode)
                 w.buffer.writeI64(highWatermark)
                 if v >= 4 { w.buffer.writeI64(lastStableOffset) }
                 if v >= 5 { w.buffer.writeI64(logStartOffset) }
@@ -276,13 +276,13 @@ public struct FetchResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 1+)
     public var throttleTimeMs: Int32
     /// Top-level error code (fetch sessions). (versions 7+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// The fetch session ID, or 0 when sessions are declined. (versions 7+)
     public var sessionId: Int32
     /// The response topics. (versions 0+)
     public var responses: [FetchableTopicResponse]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, sessionId: Int32 = 0, responses: [FetchableTopicResponse] = []) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none, sessionId: Int32 = 0, responses: [FetchableTopicResponse] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.sessionId = sessionId
@@ -300,7 +300,7 @@ public struct FetchResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        if v >= 7 { errorCode = try b.readI16() }
+        if v >= 7 { errorCode = try b.readErrorCode() }
         if v >= 7 { sessionId = try b.readI32() }
         responses = try b.readArray(flexible: f) { try FetchableTopicResponse(from: &$0, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
@@ -308,7 +308,7 @@ public struct FetchResponse: KafkaResponseBody {
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 1 { w.buffer.writeI32(throttleTimeMs) }
-        if v >= 7 { w.buffer.writeI16(errorCode) }
+        if v >= 7 { w.buffer.writeErrorCode(errorCode) }
         if v >= 7 { w.buffer.writeI32(sessionId) }
         w.writeArray(responses, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
         w.buffer.writeTaggedFields(flexible: f)

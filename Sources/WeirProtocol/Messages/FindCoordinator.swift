@@ -41,7 +41,7 @@ public struct FindCoordinatorResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 1+)
     public var throttleTimeMs: Int32
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// The error message, or null. (versions 1+)
     public var errorMessage: String?
     /// The coordinator's broker ID. (versions 0+)
@@ -51,7 +51,7 @@ public struct FindCoordinatorResponse: KafkaResponseBody {
     /// The coordinator's port. (versions 0+)
     public var port: Int32
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, errorMessage: String? = nil, nodeId: Int32 = 0, host: String = "", port: Int32 = 0) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none, errorMessage: String? = nil, nodeId: Int32 = 0, host: String = "", port: Int32 = 0) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.errorMessage = errorMessage
@@ -71,7 +71,7 @@ public struct FindCoordinatorResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         if v >= 1 { errorMessage = try b.readNullableStr(flexible: f) }
         nodeId = try b.readI32()
         host = try b.readStr(flexible: f)
@@ -81,7 +81,7 @@ public struct FindCoordinatorResponse: KafkaResponseBody {
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 1 { w.buffer.writeI32(throttleTimeMs) }
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         if v >= 1 { w.buffer.writeNullableStr(errorMessage, flexible: f) }
         w.buffer.writeI32(nodeId)
         w.buffer.writeStr(host, flexible: f)

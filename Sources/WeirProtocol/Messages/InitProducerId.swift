@@ -41,13 +41,13 @@ public struct InitProducerIdResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 0+)
     public var throttleTimeMs: Int32
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// The producer ID. (versions 0+)
     public var producerId: Int64
     /// The producer epoch. (versions 0+)
     public var producerEpoch: Int16
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.producerId = producerId
@@ -65,7 +65,7 @@ public struct InitProducerIdResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         throttleTimeMs = try b.readI32()
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         producerId = try b.readI64()
         producerEpoch = try b.readI16()
         try b.readTaggedFields(flexible: f)
@@ -73,7 +73,7 @@ public struct InitProducerIdResponse: KafkaResponseBody {
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         w.buffer.writeI32(throttleTimeMs)
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         w.buffer.writeI64(producerId)
         w.buffer.writeI16(producerEpoch)
         w.buffer.writeTaggedFields(flexible: f)

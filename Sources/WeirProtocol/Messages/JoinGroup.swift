@@ -121,7 +121,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 2+)
     public var throttleTimeMs: Int32
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// The generation ID. (versions 0+)
     public var generationId: Int32
     /// The chosen protocol. (versions 0+)
@@ -133,7 +133,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
     /// The members (for the leader only). (versions 0+)
     public var members: [Member]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, generationId: Int32 = -1, protocolName: String = "", leader: String = "", memberId: String = "", members: [Member] = []) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none, generationId: Int32 = -1, protocolName: String = "", leader: String = "", memberId: String = "", members: [Member] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.generationId = generationId
@@ -154,7 +154,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         if v >= 2 { throttleTimeMs = try b.readI32() }
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         generationId = try b.readI32()
         protocolName = try b.readStr(flexible: f)
         leader = try b.readStr(flexible: f)
@@ -165,7 +165,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 2 { w.buffer.writeI32(throttleTimeMs) }
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         w.buffer.writeI32(generationId)
         w.buffer.writeStr(protocolName, flexible: f)
         w.buffer.writeStr(leader, flexible: f)

@@ -41,9 +41,9 @@ public struct LeaveGroupResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 1+)
     public var throttleTimeMs: Int32
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
     }
@@ -59,13 +59,13 @@ public struct LeaveGroupResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         try b.readTaggedFields(flexible: f)
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 1 { w.buffer.writeI32(throttleTimeMs) }
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         w.buffer.writeTaggedFields(flexible: f)
     }
 }

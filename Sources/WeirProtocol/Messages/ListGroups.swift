@@ -55,11 +55,11 @@ public struct ListGroupsResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 1+)
     public var throttleTimeMs: Int32
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// The groups. (versions 0+)
     public var groups: [Group]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, groups: [Group] = []) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none, groups: [Group] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.groups = groups
@@ -76,14 +76,14 @@ public struct ListGroupsResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         groups = try b.readArray(flexible: f) { try Group(from: &$0, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 1 { w.buffer.writeI32(throttleTimeMs) }
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         w.writeArray(groups, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
         w.buffer.writeTaggedFields(flexible: f)
     }

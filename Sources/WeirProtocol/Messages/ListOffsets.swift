@@ -103,7 +103,7 @@ public struct ListOffsetsResponse: KafkaResponseBody {
             /// The partition index. (versions 0+)
             public var partitionIndex: Int32
             /// The error code, or 0. (versions 0+)
-            public var errorCode: Int16
+            public var errorCode: KafkaErrorCode
             /// The timestamp of the returned offset (-1 for latest/earliest queries). (versions 1+)
             public var timestamp: Int64
             /// The returned offset, or -1. (versions 1+)
@@ -111,7 +111,7 @@ public struct ListOffsetsResponse: KafkaResponseBody {
             /// The leader epoch, or -1. (versions 4+)
             public var leaderEpoch: Int32
 
-            public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0, timestamp: Int64 = -1, offset: Int64 = -1, leaderEpoch: Int32 = -1) {
+            public init(partitionIndex: Int32 = 0, errorCode: KafkaErrorCode = .none, timestamp: Int64 = -1, offset: Int64 = -1, leaderEpoch: Int32 = -1) {
                 self.partitionIndex = partitionIndex
                 self.errorCode = errorCode
                 self.timestamp = timestamp
@@ -122,7 +122,7 @@ public struct ListOffsetsResponse: KafkaResponseBody {
             init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
                 self.init()
                 partitionIndex = try b.readI32()
-                errorCode = try b.readI16()
+                errorCode = try b.readErrorCode()
                 if v >= 1 { timestamp = try b.readI64() }
                 if v >= 1 { offset = try b.readI64() }
                 if v >= 4 { leaderEpoch = try b.readI32() }
@@ -131,7 +131,7 @@ public struct ListOffsetsResponse: KafkaResponseBody {
 
             func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
                 w.buffer.writeI32(partitionIndex)
-                w.buffer.writeI16(errorCode)
+                w.buffer.writeErrorCode(errorCode)
                 if v >= 1 { w.buffer.writeI64(timestamp) }
                 if v >= 1 { w.buffer.writeI64(offset) }
                 if v >= 4 { w.buffer.writeI32(leaderEpoch) }

@@ -106,7 +106,7 @@ public struct MetadataResponse: KafkaResponseBody {
     public struct Topic: Sendable, Hashable {
         public struct Partition: Sendable, Hashable {
             /// The partition error code, or 0. (versions 0+)
-            public var errorCode: Int16
+            public var errorCode: KafkaErrorCode
             /// The partition index. (versions 0+)
             public var partitionIndex: Int32
             /// The leader's broker ID. (versions 0+)
@@ -120,7 +120,7 @@ public struct MetadataResponse: KafkaResponseBody {
             /// The offline replica broker IDs. (versions 5+)
             public var offlineReplicas: [Int32]
 
-            public init(errorCode: Int16 = 0, partitionIndex: Int32 = 0, leaderId: Int32 = 0, leaderEpoch: Int32 = -1, replicaNodes: [Int32] = [], isrNodes: [Int32] = [], offlineReplicas: [Int32] = []) {
+            public init(errorCode: KafkaErrorCode = .none, partitionIndex: Int32 = 0, leaderId: Int32 = 0, leaderEpoch: Int32 = -1, replicaNodes: [Int32] = [], isrNodes: [Int32] = [], offlineReplicas: [Int32] = []) {
                 self.errorCode = errorCode
                 self.partitionIndex = partitionIndex
                 self.leaderId = leaderId
@@ -132,7 +132,7 @@ public struct MetadataResponse: KafkaResponseBody {
 
             init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
                 self.init()
-                errorCode = try b.readI16()
+                errorCode = try b.readErrorCode()
                 partitionIndex = try b.readI32()
                 leaderId = try b.readI32()
                 if v >= 7 { leaderEpoch = try b.readI32() }
@@ -143,7 +143,7 @@ public struct MetadataResponse: KafkaResponseBody {
             }
 
             func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-                w.buffer.writeI16(errorCode)
+                w.buffer.writeErrorCode(errorCode)
                 w.buffer.writeI32(partitionIndex)
                 w.buffer.writeI32(leaderId)
                 if v >= 7 { w.buffer.writeI32(leaderEpoch) }
@@ -155,7 +155,7 @@ public struct MetadataResponse: KafkaResponseBody {
         }
 
         /// The topic error code, or 0. (versions 0+)
-        public var errorCode: Int16
+        public var errorCode: KafkaErrorCode
         /// The topic name. (versions 0+)
         public var name: String
         /// Whether the topic is internal. (versions 1+)
@@ -165,7 +165,7 @@ public struct MetadataResponse: KafkaResponseBody {
         /// Topic authorized operations bit field (Int32.min = not requested). (versions 8+)
         public var topicAuthorizedOperations: Int32
 
-        public init(errorCode: Int16 = 0, name: String = "", isInternal: Bool = false, partitions: [Partition] = [], topicAuthorizedOperations: Int32 = Int32.min) {
+        public init(errorCode: KafkaErrorCode = .none, name: String = "", isInternal: Bool = false, partitions: [Partition] = [], topicAuthorizedOperations: Int32 = Int32.min) {
             self.errorCode = errorCode
             self.name = name
             self.isInternal = isInternal
@@ -175,7 +175,7 @@ public struct MetadataResponse: KafkaResponseBody {
 
         init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
             self.init()
-            errorCode = try b.readI16()
+            errorCode = try b.readErrorCode()
             name = try b.readStr(flexible: f)
             if v >= 1 { isInternal = try b.readBool() }
             partitions = try b.readArray(flexible: f) { try Partition(from: &$0, version: v, flexible: f) }
@@ -184,7 +184,7 @@ public struct MetadataResponse: KafkaResponseBody {
         }
 
         func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-            w.buffer.writeI16(errorCode)
+            w.buffer.writeErrorCode(errorCode)
             w.buffer.writeStr(name, flexible: f)
             if v >= 1 { w.buffer.writeBool(isInternal) }
             w.writeArray(partitions, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }

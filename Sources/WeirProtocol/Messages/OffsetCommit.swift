@@ -123,9 +123,9 @@ public struct OffsetCommitResponse: KafkaResponseBody {
             /// The partition index. (versions 0+)
             public var partitionIndex: Int32
             /// The error code, or 0. (versions 0+)
-            public var errorCode: Int16
+            public var errorCode: KafkaErrorCode
 
-            public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0) {
+            public init(partitionIndex: Int32 = 0, errorCode: KafkaErrorCode = .none) {
                 self.partitionIndex = partitionIndex
                 self.errorCode = errorCode
             }
@@ -133,13 +133,13 @@ public struct OffsetCommitResponse: KafkaResponseBody {
             init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
                 self.init()
                 partitionIndex = try b.readI32()
-                errorCode = try b.readI16()
+                errorCode = try b.readErrorCode()
                 try b.readTaggedFields(flexible: f)
             }
 
             func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
                 w.buffer.writeI32(partitionIndex)
-                w.buffer.writeI16(errorCode)
+                w.buffer.writeErrorCode(errorCode)
                 w.buffer.writeTaggedFields(flexible: f)
             }
         }

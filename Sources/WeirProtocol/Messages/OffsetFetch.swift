@@ -74,9 +74,9 @@ public struct OffsetFetchResponse: KafkaResponseBody {
             /// The committed metadata. (versions 0+)
             public var metadata: String?
             /// The partition error code, or 0. (versions 0+)
-            public var errorCode: Int16
+            public var errorCode: KafkaErrorCode
 
-            public init(partitionIndex: Int32 = 0, committedOffset: Int64 = -1, committedLeaderEpoch: Int32 = -1, metadata: String? = nil, errorCode: Int16 = 0) {
+            public init(partitionIndex: Int32 = 0, committedOffset: Int64 = -1, committedLeaderEpoch: Int32 = -1, metadata: String? = nil, errorCode: KafkaErrorCode = .none) {
                 self.partitionIndex = partitionIndex
                 self.committedOffset = committedOffset
                 self.committedLeaderEpoch = committedLeaderEpoch
@@ -90,7 +90,7 @@ public struct OffsetFetchResponse: KafkaResponseBody {
                 committedOffset = try b.readI64()
                 if v >= 5 { committedLeaderEpoch = try b.readI32() }
                 metadata = try b.readNullableStr(flexible: f)
-                errorCode = try b.readI16()
+                errorCode = try b.readErrorCode()
                 try b.readTaggedFields(flexible: f)
             }
 
@@ -99,7 +99,7 @@ public struct OffsetFetchResponse: KafkaResponseBody {
                 w.buffer.writeI64(committedOffset)
                 if v >= 5 { w.buffer.writeI32(committedLeaderEpoch) }
                 w.buffer.writeNullableStr(metadata, flexible: f)
-                w.buffer.writeI16(errorCode)
+                w.buffer.writeErrorCode(errorCode)
                 w.buffer.writeTaggedFields(flexible: f)
             }
         }
@@ -133,9 +133,9 @@ public struct OffsetFetchResponse: KafkaResponseBody {
     /// The topics. (versions 0+)
     public var topics: [Topic]
     /// The top-level error code, or 0. (versions 2+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
 
-    public init(throttleTimeMs: Int32 = 0, topics: [Topic] = [], errorCode: Int16 = 0) {
+    public init(throttleTimeMs: Int32 = 0, topics: [Topic] = [], errorCode: KafkaErrorCode = .none) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
         self.errorCode = errorCode
@@ -153,14 +153,14 @@ public struct OffsetFetchResponse: KafkaResponseBody {
         self.init()
         if v >= 3 { throttleTimeMs = try b.readI32() }
         topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
-        if v >= 2 { errorCode = try b.readI16() }
+        if v >= 2 { errorCode = try b.readErrorCode() }
         try b.readTaggedFields(flexible: f)
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 3 { w.buffer.writeI32(throttleTimeMs) }
         w.writeArray(topics, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
-        if v >= 2 { w.buffer.writeI16(errorCode) }
+        if v >= 2 { w.buffer.writeErrorCode(errorCode) }
         w.buffer.writeTaggedFields(flexible: f)
     }
 }

@@ -103,7 +103,7 @@ public struct ProduceResponse: KafkaResponseBody {
             /// The partition index. (versions 0+)
             public var index: Int32
             /// The error code, or 0. (versions 0+)
-            public var errorCode: Int16
+            public var errorCode: KafkaErrorCode
             /// The offset given to the first record. (versions 0+)
             public var baseOffset: Int64
             /// The LogAppendTime timestamp, or -1 for CreateTime topics. (versions 2+)
@@ -111,7 +111,7 @@ public struct ProduceResponse: KafkaResponseBody {
             /// The partition's log start offset. (versions 5+)
             public var logStartOffset: Int64
 
-            public init(index: Int32 = 0, errorCode: Int16 = 0, baseOffset: Int64 = 0, logAppendTimeMs: Int64 = -1, logStartOffset: Int64 = -1) {
+            public init(index: Int32 = 0, errorCode: KafkaErrorCode = .none, baseOffset: Int64 = 0, logAppendTimeMs: Int64 = -1, logStartOffset: Int64 = -1) {
                 self.index = index
                 self.errorCode = errorCode
                 self.baseOffset = baseOffset
@@ -122,7 +122,7 @@ public struct ProduceResponse: KafkaResponseBody {
             init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
                 self.init()
                 index = try b.readI32()
-                errorCode = try b.readI16()
+                errorCode = try b.readErrorCode()
                 baseOffset = try b.readI64()
                 if v >= 2 { logAppendTimeMs = try b.readI64() }
                 if v >= 5 { logStartOffset = try b.readI64() }
@@ -131,7 +131,7 @@ public struct ProduceResponse: KafkaResponseBody {
 
             func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
                 w.buffer.writeI32(index)
-                w.buffer.writeI16(errorCode)
+                w.buffer.writeErrorCode(errorCode)
                 w.buffer.writeI64(baseOffset)
                 if v >= 2 { w.buffer.writeI64(logAppendTimeMs) }
                 if v >= 5 { w.buffer.writeI64(logStartOffset) }

@@ -81,11 +81,11 @@ public struct SyncGroupResponse: KafkaResponseBody {
     /// Throttle time in milliseconds (always 0). (versions 1+)
     public var throttleTimeMs: Int32
     /// The error code, or 0. (versions 0+)
-    public var errorCode: Int16
+    public var errorCode: KafkaErrorCode
     /// This member's assignment. (versions 0+)
     public var assignment: ByteBuffer
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, assignment: ByteBuffer = ByteBuffer()) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .none, assignment: ByteBuffer = ByteBuffer()) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.assignment = assignment
@@ -102,14 +102,14 @@ public struct SyncGroupResponse: KafkaResponseBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        errorCode = try b.readI16()
+        errorCode = try b.readErrorCode()
         assignment = try b.readBytesField(flexible: f)
         try b.readTaggedFields(flexible: f)
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         if v >= 1 { w.buffer.writeI32(throttleTimeMs) }
-        w.buffer.writeI16(errorCode)
+        w.buffer.writeErrorCode(errorCode)
         w.buffer.writeBytesField(assignment, flexible: f)
         w.buffer.writeTaggedFields(flexible: f)
     }
