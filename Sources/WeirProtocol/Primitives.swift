@@ -116,11 +116,16 @@ extension ByteBuffer {
     }
 
     /// Nullable array (int32 count, or compact). The count is capped by the remaining bytes before allocating.
+    /// `allowNull: false` rejects null (for versions before the field became nullable).
     public mutating func readNullableArray<T>(
         flexible: Bool,
+        allowNull: Bool = true,
         _ element: (inout ByteBuffer) throws -> T
     ) throws -> [T]? {
-        guard let count = try readLength(flexible: flexible, wide: true, "array") else { return nil }
+        guard let count = try readLength(flexible: flexible, wide: true, "array") else {
+            guard allowNull else { throw ProtocolDecodingError(.invalidLength, "null array in a version where it is not nullable") }
+            return nil
+        }
         var result: [T] = []
         result.reserveCapacity(count)
         for _ in 0..<count {
@@ -250,12 +255,18 @@ public struct KafkaWriter: Sendable {
         for item in array { element(&self, item) }
     }
 
+    /// `allowNull: false` writes nil as an empty array (for versions before the field became nullable).
     public mutating func writeNullableArray<T>(
         _ array: [T]?,
         flexible: Bool,
+        allowNull: Bool = true,
         _ element: (inout KafkaWriter, T) -> Void
     ) {
         guard let array else {
+            guard allowNull else {
+                writeArray([], flexible: flexible, element)
+                return
+            }
             buffer.writeLength(nil, flexible: flexible, wide: true)
             return
         }

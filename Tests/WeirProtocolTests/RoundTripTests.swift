@@ -103,6 +103,16 @@ import WeirProtocol
         let decoded = try MetadataRequest(from: &v0, version: 0)
         #expect(decoded.wantsAllTopics(version: 0))
         #expect(!MetadataRequest(topics: [.init(name: "a")]).wantsAllTopics(version: 0))
+        // Null is not representable before v1: "all topics" is written as the v0 empty array, and -1 is rejected.
+        #expect(MetadataRequest(topics: nil).encoded(version: 0).bytes == [0, 0, 0, 0])
+        #expect(MetadataRequest().wantsAllTopics(version: 3))
+        var nullV0 = ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(throws: ProtocolDecodingError.self) { try MetadataRequest(from: &nullV0, version: 0) }
+        // OffsetFetch: null topics (= all committed partitions) only from v2.
+        var nullV1 = OffsetFetchRequest(groupId: "g", topics: nil).encoded(version: 1)
+        #expect(try OffsetFetchRequest(from: &nullV1, version: 1).topics == [])
+        var nullV2 = OffsetFetchRequest(groupId: "g", topics: nil).encoded(version: 2)
+        #expect(try OffsetFetchRequest(from: &nullV2, version: 2).topics == nil)
     }
 
     @Test func unsupportedAndUnknownVersionsAreDistinguished() throws {

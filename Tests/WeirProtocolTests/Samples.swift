@@ -215,7 +215,7 @@ extension ListOffsetsResponse.Topic.Partition {
 extension MetadataRequest {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
-        s.topics = r.nullableArray { r in MetadataRequest.Topic.sample(v, &r) }
+        s.topics = (v >= 1 ? r.nullableArray { r in MetadataRequest.Topic.sample(v, &r) } : r.array { r in MetadataRequest.Topic.sample(v, &r) })
         if v >= 4 { s.allowAutoTopicCreation = r.bool() }
         if v >= 8 { s.includeClusterAuthorizedOperations = r.bool() }
         if v >= 8 { s.includeTopicAuthorizedOperations = r.bool() }
@@ -345,7 +345,7 @@ extension OffsetFetchRequest {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
         s.groupId = r.str()
-        s.topics = r.nullableArray { r in OffsetFetchRequest.Topic.sample(v, &r) }
+        s.topics = (v >= 2 ? r.nullableArray { r in OffsetFetchRequest.Topic.sample(v, &r) } : r.array { r in OffsetFetchRequest.Topic.sample(v, &r) })
         return s
     }
 }

@@ -50,7 +50,7 @@ public struct MetadataRequest: KafkaRequestBody {
 
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
-        topics = try b.readNullableArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readNullableArray(flexible: f, allowNull: v >= 1) { try Topic(from: &$0, version: v, flexible: f) }
         if v >= 4 { allowAutoTopicCreation = try b.readBool() }
         if v >= 8 { includeClusterAuthorizedOperations = try b.readBool() }
         if v >= 8 { includeTopicAuthorizedOperations = try b.readBool() }
@@ -58,7 +58,7 @@ public struct MetadataRequest: KafkaRequestBody {
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
-        w.writeNullableArray(topics, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
+        w.writeNullableArray(topics, flexible: f, allowNull: v >= 1) { $1.encode(to: &$0, version: v, flexible: f) }
         if v >= 4 { w.buffer.writeBool(allowAutoTopicCreation) }
         if v >= 8 { w.buffer.writeBool(includeClusterAuthorizedOperations) }
         if v >= 8 { w.buffer.writeBool(includeTopicAuthorizedOperations) }

@@ -50,13 +50,13 @@ public struct OffsetFetchRequest: KafkaRequestBody {
     init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
         self.init()
         groupId = try b.readStr(flexible: f)
-        topics = try b.readNullableArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readNullableArray(flexible: f, allowNull: v >= 2) { try Topic(from: &$0, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
     func encode(to w: inout KafkaWriter, version v: Int16, flexible f: Bool) {
         w.buffer.writeStr(groupId, flexible: f)
-        w.writeNullableArray(topics, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
+        w.writeNullableArray(topics, flexible: f, allowNull: v >= 2) { $1.encode(to: &$0, version: v, flexible: f) }
         w.buffer.writeTaggedFields(flexible: f)
     }
 }
