@@ -136,3 +136,26 @@ import WeirProtocol
         }
     }
 }
+
+@Suite struct ResponseEnumTests {
+    @Test func responseEnumFramesRoundTrip() throws {
+        let responses: [(KafkaResponse, Int16)] = [
+            (.heartbeat(HeartbeatResponse(errorCode: .rebalanceInProgress)), 3),
+            (.apiVersions(.advertised()), 3),
+            (.apiVersions(.unsupportedVersionAnswer()), 0),
+            (.metadata(MetadataResponse(brokers: [.init(nodeId: 1, host: "h", port: 9092)], controllerId: 1)), 8),
+        ]
+        for (response, version) in responses {
+            var frame = ByteBuffer()
+            for piece in response.encodeFramePieces(correlationId: 77, version: version) { frame.writeImmutableBuffer(piece) }
+            guard var payload = try KafkaFrameDecoder().nextFrame(from: &frame) else {
+                Issue.record("no frame")
+                continue
+            }
+            let header = try ResponseHeader.decode(from: &payload, apiKey: response.apiKey, apiVersion: version)
+            #expect(header.correlationId == 77)
+            #expect(try KafkaResponse.decode(apiKey: response.apiKey, version: version, body: &payload) == response)
+            #expect(payload.readableBytes == 0)
+        }
+    }
+}
