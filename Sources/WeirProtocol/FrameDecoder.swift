@@ -15,7 +15,7 @@ public struct KafkaFrameDecoder: ByteToMessageDecoder {
 
     /// Removes one complete frame's payload from `buffer`, or returns nil (leaving `buffer` untouched) when more
     /// bytes are needed. Throws `.frameTooLarge` for a negative size or one above `maximumFrameSize`.
-    public func nextFrame(from buffer: inout ByteBuffer) throws -> ByteBuffer? {
+    public func nextFrame(from buffer: inout ByteBuffer) throws(ProtocolDecodingError) -> ByteBuffer? {
         guard let size = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: Int32.self) else {
             return nil
         }
@@ -27,7 +27,7 @@ public struct KafkaFrameDecoder: ByteToMessageDecoder {
         return buffer.readSlice(length: Int(size))
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws(ProtocolDecodingError) -> DecodingState {
         guard let frame = try nextFrame(from: &buffer) else { return .needMoreData }
         context.fireChannelRead(wrapInboundOut(frame))
         return .continue

@@ -23,7 +23,7 @@ public struct RequestHeader: Sendable, Hashable {
     public var headerVersion: Int16 { apiKey.requestHeaderVersion(version: apiVersion) }
 
     /// Decodes a request header from the start of a frame, leaving `buffer` at the body.
-    public static func decode(from buffer: inout ByteBuffer) throws -> RequestHeader {
+    public static func decode(from buffer: inout ByteBuffer) throws(ProtocolDecodingError) -> RequestHeader {
         let key = ApiKey(rawValue: try buffer.readI16())
         let version = try buffer.readI16()
         let correlationId = try buffer.readI32()
@@ -57,7 +57,7 @@ public struct ResponseHeader: Sendable, Hashable {
     }
 
     /// Decodes the header of a response to `apiKey` at `apiVersion`, leaving `buffer` at the body.
-    public static func decode(from buffer: inout ByteBuffer, apiKey: ApiKey, apiVersion: Int16) throws -> ResponseHeader {
+    public static func decode(from buffer: inout ByteBuffer, apiKey: ApiKey, apiVersion: Int16) throws(ProtocolDecodingError) -> ResponseHeader {
         let correlationId = try buffer.readI32()
         try buffer.readTaggedFields(flexible: apiKey.responseHeaderVersion(version: apiVersion) >= 1)
         return ResponseHeader(correlationId: correlationId)
@@ -68,7 +68,7 @@ public struct ResponseHeader: Sendable, Hashable {
 public protocol KafkaMessageBody: Sendable, Hashable {
     static var apiKey: ApiKey { get }
     /// Decodes the body at `version`. Throws `ProtocolDecodingError` on short or malformed input.
-    init(from buffer: inout ByteBuffer, version: Int16) throws
+    init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError)
     /// Encodes the body at `version`. Fields absent from `version` are skipped.
     func encode(to writer: inout KafkaWriter, version: Int16)
 }
@@ -116,7 +116,7 @@ extension KafkaResponseBody {
     public static func decodeFrame(
         _ frame: ByteBuffer,
         version: Int16
-    ) throws -> (header: ResponseHeader, body: Self) {
+    ) throws(ProtocolDecodingError) -> (header: ResponseHeader, body: Self) {
         var buffer = frame
         let header = try ResponseHeader.decode(from: &buffer, apiKey: apiKey, apiVersion: version)
         return (header, try Self(from: &buffer, version: version))

@@ -189,6 +189,6 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
 
 extension ByteBuffer {
     /// An int16 error code.
-    public mutating func readErrorCode() throws -> KafkaErrorCode { KafkaErrorCode(rawValue: try readI16()) }
+    public mutating func readErrorCode() throws(ProtocolDecodingError) -> KafkaErrorCode { KafkaErrorCode(rawValue: try readI16()) }
     public mutating func writeErrorCode(_ code: KafkaErrorCode) { writeI16(code.rawValue) }
 }

@@ -55,7 +55,7 @@ public enum KafkaRequest: Sendable, Hashable {
 
     /// Decodes the body that follows `header` in a request frame. `body` must start right after the header.
     /// Throws `ProtocolDecodingError` with kind `.unknownApiKey`, `.unsupportedVersion` or a malformed-input kind.
-    public static func decode(header: RequestHeader, body: inout ByteBuffer) throws -> KafkaRequest {
+    public static func decode(header: RequestHeader, body: inout ByteBuffer) throws(ProtocolDecodingError) -> KafkaRequest {
         let v = header.apiVersion
         guard let range = KafkaVersions.decodable[header.apiKey] else {
             throw ProtocolDecodingError(.unknownApiKey, "api key \(header.apiKey.rawValue)")

@@ -55,7 +55,7 @@ public enum KafkaResponse: Sendable, Hashable {
     }
 
     /// Decodes a response body (after the response header) to a request of `apiKey` at `version`.
-    public static func decode(apiKey: ApiKey, version: Int16, body: inout ByteBuffer) throws -> KafkaResponse {
+    public static func decode(apiKey: ApiKey, version: Int16, body: inout ByteBuffer) throws(ProtocolDecodingError) -> KafkaResponse {
         switch apiKey {
         case .produce: return .produce(try ProduceResponse(from: &body, version: version))
         case .fetch: return .fetch(try FetchResponse(from: &body, version: version))

@@ -32,22 +32,22 @@ public struct ProtocolDecodingError: Error, Hashable, Sendable, CustomStringConv
 
 extension ByteBuffer {
     @inline(__always)
-    mutating func readFixed<T: FixedWidthInteger>(_: T.Type, _ what: StaticString) throws -> T {
+    mutating func readFixed<T: FixedWidthInteger>(_: T.Type, _ what: StaticString) throws(ProtocolDecodingError) -> T {
         guard let value = readInteger(endianness: .big, as: T.self) else {
             throw ProtocolDecodingError(.truncated, "\(what)")
         }
         return value
     }
 
-    public mutating func readI8() throws -> Int8 { try readFixed(Int8.self, "int8") }
-    public mutating func readI16() throws -> Int16 { try readFixed(Int16.self, "int16") }
-    public mutating func readI32() throws -> Int32 { try readFixed(Int32.self, "int32") }
-    public mutating func readI64() throws -> Int64 { try readFixed(Int64.self, "int64") }
+    public mutating func readI8() throws(ProtocolDecodingError) -> Int8 { try readFixed(Int8.self, "int8") }
+    public mutating func readI16() throws(ProtocolDecodingError) -> Int16 { try readFixed(Int16.self, "int16") }
+    public mutating func readI32() throws(ProtocolDecodingError) -> Int32 { try readFixed(Int32.self, "int32") }
+    public mutating func readI64() throws(ProtocolDecodingError) -> Int64 { try readFixed(Int64.self, "int64") }
     /// Kafka boolean: int8, non-zero is true.
-    public mutating func readBool() throws -> Bool { try readI8() != 0 }
+    public mutating func readBool() throws(ProtocolDecodingError) -> Bool { try readI8() != 0 }
 
     /// Unsigned LEB128, at most 5 bytes, fitting in 32 bits.
-    public mutating func readUVarint() throws -> UInt32 {
+    public mutating func readUVarint() throws(ProtocolDecodingError) -> UInt32 {
         var result: UInt32 = 0
         var shift: UInt32 = 0
         for index in 0..<5 {
@@ -67,7 +67,7 @@ extension ByteBuffer {
     /// Reads a length prefix: int16 (strings) / int32 (bytes, arrays), or compact uvarint(length+1).
     /// Returns nil for null. Never returns a length larger than the remaining bytes.
     @inline(__always)
-    mutating func readLength(flexible: Bool, wide: Bool, _ what: StaticString) throws -> Int? {
+    mutating func readLength(flexible: Bool, wide: Bool, _ what: StaticString) throws(ProtocolDecodingError) -> Int? {
         let length: Int
         if flexible {
             let raw = try readUVarint()
@@ -86,14 +86,14 @@ extension ByteBuffer {
     }
 
     /// Nullable string (int16 length, or compact when `flexible`).
-    public mutating func readNullableStr(flexible: Bool) throws -> String? {
+    public mutating func readNullableStr(flexible: Bool) throws(ProtocolDecodingError) -> String? {
         guard let length = try readLength(flexible: flexible, wide: false, "string") else { return nil }
         guard let string = readString(length: length) else { throw ProtocolDecodingError(.truncated, "string") }
         return string
     }
 
     /// Non-nullable string: null is rejected.
-    public mutating func readStr(flexible: Bool) throws -> String {
+    public mutating func readStr(flexible: Bool) throws(ProtocolDecodingError) -> String {
         guard let string = try readNullableStr(flexible: flexible) else {
             throw ProtocolDecodingError(.invalidLength, "null in a non-nullable string")
         }
@@ -101,14 +101,14 @@ extension ByteBuffer {
     }
 
     /// Nullable bytes (int32 length, or compact). Returns a slice sharing storage with `self` (no copy).
-    public mutating func readNullableBytesField(flexible: Bool) throws -> ByteBuffer? {
+    public mutating func readNullableBytesField(flexible: Bool) throws(ProtocolDecodingError) -> ByteBuffer? {
         guard let length = try readLength(flexible: flexible, wide: true, "bytes") else { return nil }
         guard let slice = readSlice(length: length) else { throw ProtocolDecodingError(.truncated, "bytes") }
         return slice
     }
 
     /// Non-nullable bytes.
-    public mutating func readBytesField(flexible: Bool) throws -> ByteBuffer {
+    public mutating func readBytesField(flexible: Bool) throws(ProtocolDecodingError) -> ByteBuffer {
         guard let bytes = try readNullableBytesField(flexible: flexible) else {
             throw ProtocolDecodingError(.invalidLength, "null in non-nullable bytes")
         }
@@ -120,8 +120,8 @@ extension ByteBuffer {
     public mutating func readNullableArray<T>(
         flexible: Bool,
         allowNull: Bool = true,
-        _ element: (inout ByteBuffer) throws -> T
-    ) throws -> [T]? {
+        _ element: (inout ByteBuffer) throws(ProtocolDecodingError) -> T
+    ) throws(ProtocolDecodingError) -> [T]? {
         guard let count = try readLength(flexible: flexible, wide: true, "array") else {
             guard allowNull else { throw ProtocolDecodingError(.invalidLength, "null array in a version where it is not nullable") }
             return nil
@@ -135,7 +135,7 @@ extension ByteBuffer {
     }
 
     /// Non-nullable array: null is rejected.
-    public mutating func readArray<T>(flexible: Bool, _ element: (inout ByteBuffer) throws -> T) throws -> [T] {
+    public mutating func readArray<T>(flexible: Bool, _ element: (inout ByteBuffer) throws(ProtocolDecodingError) -> T) throws(ProtocolDecodingError) -> [T] {
         guard let array = try readNullableArray(flexible: flexible, element) else {
             throw ProtocolDecodingError(.invalidLength, "null in a non-nullable array")
         }
@@ -143,7 +143,7 @@ extension ByteBuffer {
     }
 
     /// Skips a tag section (KIP-482) when `flexible`; unknown tags are ignored.
-    public mutating func readTaggedFields(flexible: Bool) throws {
+    public mutating func readTaggedFields(flexible: Bool) throws(ProtocolDecodingError) {
         guard flexible else { return }
         let count = Int(try readUVarint())
         guard count <= readableBytes else {

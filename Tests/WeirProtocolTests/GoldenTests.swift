@@ -147,7 +147,7 @@ import WeirProtocol
         #expect(fails([0, 5, 0x61]) { _ = try $0.readStr(flexible: false) } == .invalidLength)
         #expect(fails([0xFF, 0xFE]) { _ = try $0.readNullableStr(flexible: false) } == .invalidLength)
         #expect(fails([0xFF, 0xFF]) { _ = try $0.readStr(flexible: false) } == .invalidLength)
-        #expect(fails([0x7F, 0xFF, 0xFF, 0xFF]) { _ = try $0.readArray(flexible: false) { try $0.readI32() } } == .invalidLength)
+        #expect(fails([0x7F, 0xFF, 0xFF, 0xFF]) { _ = try $0.readArray(flexible: false) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() } } == .invalidLength)
         #expect(fails([0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) { _ = try $0.readUVarint() } == .invalidVarint)
         #expect(fails([0x80, 0x80]) { _ = try $0.readUVarint() } == .truncated)
         #expect(fails([1, 0, 9, 1]) { try $0.readTaggedFields(flexible: true) } == .invalidLength)
@@ -157,8 +157,8 @@ import WeirProtocol
             writer.writeNullableArray([Int32]?.none, flexible: flexible) { $0.buffer.writeI32($1) }
             writer.writeNullableArray([Int32](), flexible: flexible) { $0.buffer.writeI32($1) }
             var buffer = writer.joined()
-            #expect((try? buffer.readNullableArray(flexible: flexible) { try $0.readI32() }) == .some(nil))
-            #expect((try? buffer.readNullableArray(flexible: flexible) { try $0.readI32() }) == .some([]))
+            #expect((try? buffer.readNullableArray(flexible: flexible) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }) == .some(nil))
+            #expect((try? buffer.readNullableArray(flexible: flexible) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }) == .some([]))
         }
         var varint = ByteBuffer()
         for value: UInt32 in [0, 1, 127, 128, 300, 16_383, 16_384, UInt32.max] {

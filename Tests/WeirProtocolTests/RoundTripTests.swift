@@ -121,17 +121,17 @@ import WeirProtocol
         #expect(throws: ProtocolDecodingError.self) { try KafkaRequest.decode(header: produceV2, body: &empty) }
         do {
             _ = try KafkaRequest.decode(header: produceV2, body: &empty)
-        } catch let error as ProtocolDecodingError {
+        } catch {
             #expect(error.kind == .unsupportedVersion)
         }
         do {
             _ = try KafkaRequest.decode(header: .init(apiKey: ApiKey(rawValue: 99), apiVersion: 0, correlationId: 1), body: &empty)
-        } catch let error as ProtocolDecodingError {
+        } catch {
             #expect(error.kind == .unknownApiKey)
         }
         do {
             _ = try KafkaRequest.decode(header: .init(apiKey: .metadata, apiVersion: 1, correlationId: 1), body: &empty)
-        } catch let error as ProtocolDecodingError {
+        } catch {
             #expect(error.kind == .truncated)
         }
     }

@@ -16,7 +16,7 @@ public struct AlterConfigsRequest: KafkaRequestBody {
                 self.value = value
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 name = try b.readStr(flexible: f)
                 value = try b.readNullableStr(flexible: f)
@@ -43,11 +43,11 @@ public struct AlterConfigsRequest: KafkaRequestBody {
             self.configs = configs
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             resourceType = try b.readI8()
             resourceName = try b.readStr(flexible: f)
-            configs = try b.readArray(flexible: f) { try Config(from: &$0, version: v, flexible: f) }
+            configs = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Config(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -69,7 +69,7 @@ public struct AlterConfigsRequest: KafkaRequestBody {
         self.validateOnly = validateOnly
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -77,9 +77,9 @@ public struct AlterConfigsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        resources = try b.readArray(flexible: f) { try Resource(from: &$0, version: v, flexible: f) }
+        resources = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Resource(from: &e, version: v, flexible: f) }
         validateOnly = try b.readBool()
         try b.readTaggedFields(flexible: f)
     }
@@ -110,7 +110,7 @@ public struct AlterConfigsResponse: KafkaResponseBody {
             self.resourceName = resourceName
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             errorCode = try b.readErrorCode()
             errorMessage = try b.readNullableStr(flexible: f)
@@ -138,7 +138,7 @@ public struct AlterConfigsResponse: KafkaResponseBody {
         self.responses = responses
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -146,10 +146,10 @@ public struct AlterConfigsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         throttleTimeMs = try b.readI32()
-        responses = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        responses = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Result(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

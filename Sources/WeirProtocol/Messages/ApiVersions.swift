@@ -14,7 +14,7 @@ public struct ApiVersionsRequest: KafkaRequestBody {
         self.clientSoftwareVersion = clientSoftwareVersion
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -22,7 +22,7 @@ public struct ApiVersionsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 3 { clientSoftwareName = try b.readStr(flexible: f) }
         if v >= 3 { clientSoftwareVersion = try b.readStr(flexible: f) }
@@ -52,7 +52,7 @@ public struct ApiVersionsResponse: KafkaResponseBody {
             self.maxVersion = maxVersion
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             apiKey = try b.readI16()
             minVersion = try b.readI16()
@@ -81,7 +81,7 @@ public struct ApiVersionsResponse: KafkaResponseBody {
         self.throttleTimeMs = throttleTimeMs
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -89,10 +89,10 @@ public struct ApiVersionsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         errorCode = try b.readErrorCode()
-        apiKeys = try b.readArray(flexible: f) { try ApiVersion(from: &$0, version: v, flexible: f) }
+        apiKeys = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try ApiVersion(from: &e, version: v, flexible: f) }
         if v >= 1 { throttleTimeMs = try b.readI32() }
         try b.readTaggedFields(flexible: f)
     }

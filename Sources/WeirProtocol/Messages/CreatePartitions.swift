@@ -13,9 +13,9 @@ public struct CreatePartitionsRequest: KafkaRequestBody {
                 self.brokerIds = brokerIds
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
-                brokerIds = try b.readArray(flexible: f) { try $0.readI32() }
+                brokerIds = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }
                 try b.readTaggedFields(flexible: f)
             }
 
@@ -38,11 +38,11 @@ public struct CreatePartitionsRequest: KafkaRequestBody {
             self.assignments = assignments
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             count = try b.readI32()
-            assignments = try b.readNullableArray(flexible: f) { try Assignment(from: &$0, version: v, flexible: f) }
+            assignments = try b.readNullableArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Assignment(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -67,7 +67,7 @@ public struct CreatePartitionsRequest: KafkaRequestBody {
         self.validateOnly = validateOnly
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -75,9 +75,9 @@ public struct CreatePartitionsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         timeoutMs = try b.readI32()
         validateOnly = try b.readBool()
         try b.readTaggedFields(flexible: f)
@@ -107,7 +107,7 @@ public struct CreatePartitionsResponse: KafkaResponseBody {
             self.errorMessage = errorMessage
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             errorCode = try b.readErrorCode()
@@ -133,7 +133,7 @@ public struct CreatePartitionsResponse: KafkaResponseBody {
         self.results = results
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -141,10 +141,10 @@ public struct CreatePartitionsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         throttleTimeMs = try b.readI32()
-        results = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        results = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Result(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

@@ -16,10 +16,10 @@ public struct CreateTopicsRequest: KafkaRequestBody {
                 self.brokerIds = brokerIds
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 partitionIndex = try b.readI32()
-                brokerIds = try b.readArray(flexible: f) { try $0.readI32() }
+                brokerIds = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }
                 try b.readTaggedFields(flexible: f)
             }
 
@@ -41,7 +41,7 @@ public struct CreateTopicsRequest: KafkaRequestBody {
                 self.value = value
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 name = try b.readStr(flexible: f)
                 value = try b.readNullableStr(flexible: f)
@@ -74,13 +74,13 @@ public struct CreateTopicsRequest: KafkaRequestBody {
             self.configs = configs
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             numPartitions = try b.readI32()
             replicationFactor = try b.readI16()
-            assignments = try b.readArray(flexible: f) { try Assignment(from: &$0, version: v, flexible: f) }
-            configs = try b.readArray(flexible: f) { try Config(from: &$0, version: v, flexible: f) }
+            assignments = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Assignment(from: &e, version: v, flexible: f) }
+            configs = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Config(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -107,7 +107,7 @@ public struct CreateTopicsRequest: KafkaRequestBody {
         self.validateOnly = validateOnly
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -115,9 +115,9 @@ public struct CreateTopicsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         timeoutMs = try b.readI32()
         if v >= 1 { validateOnly = try b.readBool() }
         try b.readTaggedFields(flexible: f)
@@ -147,7 +147,7 @@ public struct CreateTopicsResponse: KafkaResponseBody {
             self.errorMessage = errorMessage
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             errorCode = try b.readErrorCode()
@@ -173,7 +173,7 @@ public struct CreateTopicsResponse: KafkaResponseBody {
         self.topics = topics
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -181,10 +181,10 @@ public struct CreateTopicsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 2 { throttleTimeMs = try b.readI32() }
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

@@ -11,7 +11,7 @@ public struct DeleteGroupsRequest: KafkaRequestBody {
         self.groupsNames = groupsNames
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -19,9 +19,9 @@ public struct DeleteGroupsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        groupsNames = try b.readArray(flexible: f) { try $0.readStr(flexible: f) }
+        groupsNames = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readStr(flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
@@ -44,7 +44,7 @@ public struct DeleteGroupsResponse: KafkaResponseBody {
             self.errorCode = errorCode
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             groupId = try b.readStr(flexible: f)
             errorCode = try b.readErrorCode()
@@ -68,7 +68,7 @@ public struct DeleteGroupsResponse: KafkaResponseBody {
         self.results = results
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -76,10 +76,10 @@ public struct DeleteGroupsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         throttleTimeMs = try b.readI32()
-        results = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        results = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Result(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

@@ -14,7 +14,7 @@ public struct DeleteTopicsRequest: KafkaRequestBody {
         self.timeoutMs = timeoutMs
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -22,9 +22,9 @@ public struct DeleteTopicsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        topicNames = try b.readArray(flexible: f) { try $0.readStr(flexible: f) }
+        topicNames = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readStr(flexible: f) }
         timeoutMs = try b.readI32()
         try b.readTaggedFields(flexible: f)
     }
@@ -49,7 +49,7 @@ public struct DeleteTopicsResponse: KafkaResponseBody {
             self.errorCode = errorCode
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             errorCode = try b.readErrorCode()
@@ -73,7 +73,7 @@ public struct DeleteTopicsResponse: KafkaResponseBody {
         self.responses = responses
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -81,10 +81,10 @@ public struct DeleteTopicsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        responses = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        responses = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Result(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

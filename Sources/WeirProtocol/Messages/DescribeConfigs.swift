@@ -18,11 +18,11 @@ public struct DescribeConfigsRequest: KafkaRequestBody {
             self.configurationKeys = configurationKeys
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             resourceType = try b.readI8()
             resourceName = try b.readStr(flexible: f)
-            configurationKeys = try b.readNullableArray(flexible: f) { try $0.readStr(flexible: f) }
+            configurationKeys = try b.readNullableArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readStr(flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -44,7 +44,7 @@ public struct DescribeConfigsRequest: KafkaRequestBody {
         self.includeSynonyms = includeSynonyms
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -52,9 +52,9 @@ public struct DescribeConfigsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        resources = try b.readArray(flexible: f) { try Resource(from: &$0, version: v, flexible: f) }
+        resources = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Resource(from: &e, version: v, flexible: f) }
         if v >= 1 { includeSynonyms = try b.readBool() }
         try b.readTaggedFields(flexible: f)
     }
@@ -84,7 +84,7 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
                     self.source = source
                 }
 
-                init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+                init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                     self.init()
                     name = try b.readStr(flexible: f)
                     value = try b.readNullableStr(flexible: f)
@@ -122,14 +122,14 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
                 self.synonyms = synonyms
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 name = try b.readStr(flexible: f)
                 value = try b.readNullableStr(flexible: f)
                 readOnly = try b.readBool()
                 if v >= 1 { configSource = try b.readI8() }
                 isSensitive = try b.readBool()
-                if v >= 1 { synonyms = try b.readArray(flexible: f) { try Synonym(from: &$0, version: v, flexible: f) } }
+                if v >= 1 { synonyms = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Synonym(from: &e, version: v, flexible: f) } }
                 try b.readTaggedFields(flexible: f)
             }
 
@@ -163,13 +163,13 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
             self.configs = configs
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             errorCode = try b.readErrorCode()
             errorMessage = try b.readNullableStr(flexible: f)
             resourceType = try b.readI8()
             resourceName = try b.readStr(flexible: f)
-            configs = try b.readArray(flexible: f) { try Config(from: &$0, version: v, flexible: f) }
+            configs = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Config(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -193,7 +193,7 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
         self.results = results
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -201,10 +201,10 @@ public struct DescribeConfigsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         throttleTimeMs = try b.readI32()
-        results = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        results = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Result(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

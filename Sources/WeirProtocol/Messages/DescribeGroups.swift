@@ -14,7 +14,7 @@ public struct DescribeGroupsRequest: KafkaRequestBody {
         self.includeAuthorizedOperations = includeAuthorizedOperations
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -22,9 +22,9 @@ public struct DescribeGroupsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        groups = try b.readArray(flexible: f) { try $0.readStr(flexible: f) }
+        groups = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readStr(flexible: f) }
         if v >= 3 { includeAuthorizedOperations = try b.readBool() }
         try b.readTaggedFields(flexible: f)
     }
@@ -62,7 +62,7 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
                 self.memberAssignment = memberAssignment
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 memberId = try b.readStr(flexible: f)
                 if v >= 4 { groupInstanceId = try b.readNullableStr(flexible: f) }
@@ -109,14 +109,14 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
             self.authorizedOperations = authorizedOperations
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             errorCode = try b.readErrorCode()
             groupId = try b.readStr(flexible: f)
             groupState = try b.readStr(flexible: f)
             protocolType = try b.readStr(flexible: f)
             protocolData = try b.readStr(flexible: f)
-            members = try b.readArray(flexible: f) { try Member(from: &$0, version: v, flexible: f) }
+            members = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Member(from: &e, version: v, flexible: f) }
             if v >= 3 { authorizedOperations = try b.readI32() }
             try b.readTaggedFields(flexible: f)
         }
@@ -143,7 +143,7 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
         self.groups = groups
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -151,10 +151,10 @@ public struct DescribeGroupsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
-        groups = try b.readArray(flexible: f) { try Group(from: &$0, version: v, flexible: f) }
+        groups = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Group(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

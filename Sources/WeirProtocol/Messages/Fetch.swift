@@ -25,7 +25,7 @@ public struct FetchRequest: KafkaRequestBody {
                 self.partitionMaxBytes = partitionMaxBytes
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 partition = try b.readI32()
                 if v >= 9 { currentLeaderEpoch = try b.readI32() }
@@ -55,10 +55,10 @@ public struct FetchRequest: KafkaRequestBody {
             self.partitions = partitions
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             topic = try b.readStr(flexible: f)
-            partitions = try b.readArray(flexible: f) { try FetchPartition(from: &$0, version: v, flexible: f) }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try FetchPartition(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -80,10 +80,10 @@ public struct FetchRequest: KafkaRequestBody {
             self.partitions = partitions
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             topic = try b.readStr(flexible: f)
-            partitions = try b.readArray(flexible: f) { try $0.readI32() }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -128,7 +128,7 @@ public struct FetchRequest: KafkaRequestBody {
         self.rackId = rackId
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -136,7 +136,7 @@ public struct FetchRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         replicaId = try b.readI32()
         maxWaitMs = try b.readI32()
@@ -145,8 +145,8 @@ public struct FetchRequest: KafkaRequestBody {
         if v >= 4 { isolationLevel = try b.readI8() }
         if v >= 7 { sessionId = try b.readI32() }
         if v >= 7 { sessionEpoch = try b.readI32() }
-        topics = try b.readArray(flexible: f) { try FetchTopic(from: &$0, version: v, flexible: f) }
-        if v >= 7 { forgottenTopicsData = try b.readArray(flexible: f) { try ForgottenTopic(from: &$0, version: v, flexible: f) } }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try FetchTopic(from: &e, version: v, flexible: f) }
+        if v >= 7 { forgottenTopicsData = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try ForgottenTopic(from: &e, version: v, flexible: f) } }
         if v >= 11 { rackId = try b.readStr(flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
@@ -181,7 +181,7 @@ public struct FetchResponse: KafkaResponseBody {
                     self.firstOffset = firstOffset
                 }
 
-                init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+                init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                     self.init()
                     producerId = try b.readI64()
                     firstOffset = try b.readI64()
@@ -223,14 +223,14 @@ public struct FetchResponse: KafkaResponseBody {
                 self.records = records
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 partitionIndex = try b.readI32()
                 errorCode = try b.readErrorCode()
                 highWatermark = try b.readI64()
                 if v >= 4 { lastStableOffset = try b.readI64() }
                 if v >= 5 { logStartOffset = try b.readI64() }
-                if v >= 4 { abortedTransactions = try b.readNullableArray(flexible: f) { try AbortedTransaction(from: &$0, version: v, flexible: f) } }
+                if v >= 4 { abortedTransactions = try b.readNullableArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try AbortedTransaction(from: &e, version: v, flexible: f) } }
                 if v >= 11 { preferredReadReplica = try b.readI32() }
                 records = try b.readNullableBytesField(flexible: f)
                 try b.readTaggedFields(flexible: f)
@@ -259,10 +259,10 @@ public struct FetchResponse: KafkaResponseBody {
             self.partitions = partitions
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             topic = try b.readStr(flexible: f)
-            partitions = try b.readArray(flexible: f) { try PartitionData(from: &$0, version: v, flexible: f) }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try PartitionData(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -289,7 +289,7 @@ public struct FetchResponse: KafkaResponseBody {
         self.responses = responses
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -297,12 +297,12 @@ public struct FetchResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
         if v >= 7 { errorCode = try b.readErrorCode() }
         if v >= 7 { sessionId = try b.readI32() }
-        responses = try b.readArray(flexible: f) { try FetchableTopicResponse(from: &$0, version: v, flexible: f) }
+        responses = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try FetchableTopicResponse(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

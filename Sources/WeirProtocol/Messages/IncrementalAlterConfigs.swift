@@ -19,7 +19,7 @@ public struct IncrementalAlterConfigsRequest: KafkaRequestBody {
                 self.value = value
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 name = try b.readStr(flexible: f)
                 configOperation = try b.readI8()
@@ -48,11 +48,11 @@ public struct IncrementalAlterConfigsRequest: KafkaRequestBody {
             self.configs = configs
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             resourceType = try b.readI8()
             resourceName = try b.readStr(flexible: f)
-            configs = try b.readArray(flexible: f) { try Config(from: &$0, version: v, flexible: f) }
+            configs = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Config(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -74,7 +74,7 @@ public struct IncrementalAlterConfigsRequest: KafkaRequestBody {
         self.validateOnly = validateOnly
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -82,9 +82,9 @@ public struct IncrementalAlterConfigsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        resources = try b.readArray(flexible: f) { try Resource(from: &$0, version: v, flexible: f) }
+        resources = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Resource(from: &e, version: v, flexible: f) }
         validateOnly = try b.readBool()
         try b.readTaggedFields(flexible: f)
     }
@@ -115,7 +115,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseBody {
             self.resourceName = resourceName
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             errorCode = try b.readErrorCode()
             errorMessage = try b.readNullableStr(flexible: f)
@@ -143,7 +143,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseBody {
         self.responses = responses
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -151,10 +151,10 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         throttleTimeMs = try b.readI32()
-        responses = try b.readArray(flexible: f) { try Result(from: &$0, version: v, flexible: f) }
+        responses = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Result(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

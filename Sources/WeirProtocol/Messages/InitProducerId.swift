@@ -14,7 +14,7 @@ public struct InitProducerIdRequest: KafkaRequestBody {
         self.transactionTimeoutMs = transactionTimeoutMs
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -22,7 +22,7 @@ public struct InitProducerIdRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         transactionalId = try b.readNullableStr(flexible: f)
         transactionTimeoutMs = try b.readI32()
@@ -54,7 +54,7 @@ public struct InitProducerIdResponse: KafkaResponseBody {
         self.producerEpoch = producerEpoch
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -62,7 +62,7 @@ public struct InitProducerIdResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         throttleTimeMs = try b.readI32()
         errorCode = try b.readErrorCode()

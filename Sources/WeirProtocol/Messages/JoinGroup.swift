@@ -15,7 +15,7 @@ public struct JoinGroupRequest: KafkaRequestBody {
             self.metadata = metadata
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             metadata = try b.readBytesField(flexible: f)
@@ -54,7 +54,7 @@ public struct JoinGroupRequest: KafkaRequestBody {
         self.protocols = protocols
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -62,7 +62,7 @@ public struct JoinGroupRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         groupId = try b.readStr(flexible: f)
         sessionTimeoutMs = try b.readI32()
@@ -70,7 +70,7 @@ public struct JoinGroupRequest: KafkaRequestBody {
         memberId = try b.readStr(flexible: f)
         if v >= 5 { groupInstanceId = try b.readNullableStr(flexible: f) }
         protocolType = try b.readStr(flexible: f)
-        protocols = try b.readArray(flexible: f) { try JoinGroupProtocol(from: &$0, version: v, flexible: f) }
+        protocols = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try JoinGroupProtocol(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
@@ -102,7 +102,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
             self.metadata = metadata
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             memberId = try b.readStr(flexible: f)
             if v >= 5 { groupInstanceId = try b.readNullableStr(flexible: f) }
@@ -143,7 +143,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
         self.members = members
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -151,7 +151,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 2 { throttleTimeMs = try b.readI32() }
         errorCode = try b.readErrorCode()
@@ -159,7 +159,7 @@ public struct JoinGroupResponse: KafkaResponseBody {
         protocolName = try b.readStr(flexible: f)
         leader = try b.readStr(flexible: f)
         memberId = try b.readStr(flexible: f)
-        members = try b.readArray(flexible: f) { try Member(from: &$0, version: v, flexible: f) }
+        members = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Member(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

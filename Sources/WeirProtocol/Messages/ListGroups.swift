@@ -7,7 +7,7 @@ public struct ListGroupsRequest: KafkaRequestBody {
 
     public init() {}
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -15,7 +15,7 @@ public struct ListGroupsRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         try b.readTaggedFields(flexible: f)
     }
@@ -38,7 +38,7 @@ public struct ListGroupsResponse: KafkaResponseBody {
             self.protocolType = protocolType
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             groupId = try b.readStr(flexible: f)
             protocolType = try b.readStr(flexible: f)
@@ -65,7 +65,7 @@ public struct ListGroupsResponse: KafkaResponseBody {
         self.groups = groups
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -73,11 +73,11 @@ public struct ListGroupsResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
         errorCode = try b.readErrorCode()
-        groups = try b.readArray(flexible: f) { try Group(from: &$0, version: v, flexible: f) }
+        groups = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Group(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

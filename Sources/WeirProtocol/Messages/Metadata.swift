@@ -12,7 +12,7 @@ public struct MetadataRequest: KafkaRequestBody {
             self.name = name
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
             try b.readTaggedFields(flexible: f)
@@ -40,7 +40,7 @@ public struct MetadataRequest: KafkaRequestBody {
         self.includeTopicAuthorizedOperations = includeTopicAuthorizedOperations
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -48,9 +48,9 @@ public struct MetadataRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        topics = try b.readNullableArray(flexible: f, allowNull: v >= 1) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readNullableArray(flexible: f, allowNull: v >= 1) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         if v >= 4 { allowAutoTopicCreation = try b.readBool() }
         if v >= 8 { includeClusterAuthorizedOperations = try b.readBool() }
         if v >= 8 { includeTopicAuthorizedOperations = try b.readBool() }
@@ -85,7 +85,7 @@ public struct MetadataResponse: KafkaResponseBody {
             self.rack = rack
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             nodeId = try b.readI32()
             host = try b.readStr(flexible: f)
@@ -130,15 +130,15 @@ public struct MetadataResponse: KafkaResponseBody {
                 self.offlineReplicas = offlineReplicas
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 errorCode = try b.readErrorCode()
                 partitionIndex = try b.readI32()
                 leaderId = try b.readI32()
                 if v >= 7 { leaderEpoch = try b.readI32() }
-                replicaNodes = try b.readArray(flexible: f) { try $0.readI32() }
-                isrNodes = try b.readArray(flexible: f) { try $0.readI32() }
-                if v >= 5 { offlineReplicas = try b.readArray(flexible: f) { try $0.readI32() } }
+                replicaNodes = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }
+                isrNodes = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }
+                if v >= 5 { offlineReplicas = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() } }
                 try b.readTaggedFields(flexible: f)
             }
 
@@ -173,12 +173,12 @@ public struct MetadataResponse: KafkaResponseBody {
             self.topicAuthorizedOperations = topicAuthorizedOperations
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             errorCode = try b.readErrorCode()
             name = try b.readStr(flexible: f)
             if v >= 1 { isInternal = try b.readBool() }
-            partitions = try b.readArray(flexible: f) { try Partition(from: &$0, version: v, flexible: f) }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Partition(from: &e, version: v, flexible: f) }
             if v >= 8 { topicAuthorizedOperations = try b.readI32() }
             try b.readTaggedFields(flexible: f)
         }
@@ -215,7 +215,7 @@ public struct MetadataResponse: KafkaResponseBody {
         self.clusterAuthorizedOperations = clusterAuthorizedOperations
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -223,13 +223,13 @@ public struct MetadataResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 3 { throttleTimeMs = try b.readI32() }
-        brokers = try b.readArray(flexible: f) { try Broker(from: &$0, version: v, flexible: f) }
+        brokers = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Broker(from: &e, version: v, flexible: f) }
         if v >= 2 { clusterId = try b.readNullableStr(flexible: f) }
         if v >= 1 { controllerId = try b.readI32() }
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         if v >= 8 { clusterAuthorizedOperations = try b.readI32() }
         try b.readTaggedFields(flexible: f)
     }

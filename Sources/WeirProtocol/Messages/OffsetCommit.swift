@@ -22,7 +22,7 @@ public struct OffsetCommitRequest: KafkaRequestBody {
                 self.committedMetadata = committedMetadata
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 partitionIndex = try b.readI32()
                 committedOffset = try b.readI64()
@@ -50,10 +50,10 @@ public struct OffsetCommitRequest: KafkaRequestBody {
             self.partitions = partitions
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
-            partitions = try b.readArray(flexible: f) { try Partition(from: &$0, version: v, flexible: f) }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Partition(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -86,7 +86,7 @@ public struct OffsetCommitRequest: KafkaRequestBody {
         self.topics = topics
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -94,14 +94,14 @@ public struct OffsetCommitRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         groupId = try b.readStr(flexible: f)
         if v >= 1 { generationId = try b.readI32() }
         if v >= 1 { memberId = try b.readStr(flexible: f) }
         if v >= 7 { groupInstanceId = try b.readNullableStr(flexible: f) }
         if v >= 2 && v <= 4 { retentionTimeMs = try b.readI64() }
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
@@ -130,7 +130,7 @@ public struct OffsetCommitResponse: KafkaResponseBody {
                 self.errorCode = errorCode
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 partitionIndex = try b.readI32()
                 errorCode = try b.readErrorCode()
@@ -154,10 +154,10 @@ public struct OffsetCommitResponse: KafkaResponseBody {
             self.partitions = partitions
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
-            partitions = try b.readArray(flexible: f) { try Partition(from: &$0, version: v, flexible: f) }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Partition(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -178,7 +178,7 @@ public struct OffsetCommitResponse: KafkaResponseBody {
         self.topics = topics
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -186,10 +186,10 @@ public struct OffsetCommitResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 3 { throttleTimeMs = try b.readI32() }
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 

@@ -15,10 +15,10 @@ public struct OffsetFetchRequest: KafkaRequestBody {
             self.partitionIndexes = partitionIndexes
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
-            partitionIndexes = try b.readArray(flexible: f) { try $0.readI32() }
+            partitionIndexes = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try e.readI32() }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -39,7 +39,7 @@ public struct OffsetFetchRequest: KafkaRequestBody {
         self.topics = topics
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -47,10 +47,10 @@ public struct OffsetFetchRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         groupId = try b.readStr(flexible: f)
-        topics = try b.readNullableArray(flexible: f, allowNull: v >= 2) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readNullableArray(flexible: f, allowNull: v >= 2) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
@@ -84,7 +84,7 @@ public struct OffsetFetchResponse: KafkaResponseBody {
                 self.errorCode = errorCode
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 partitionIndex = try b.readI32()
                 committedOffset = try b.readI64()
@@ -114,10 +114,10 @@ public struct OffsetFetchResponse: KafkaResponseBody {
             self.partitions = partitions
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
-            partitions = try b.readArray(flexible: f) { try Partition(from: &$0, version: v, flexible: f) }
+            partitions = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Partition(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -141,7 +141,7 @@ public struct OffsetFetchResponse: KafkaResponseBody {
         self.errorCode = errorCode
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -149,10 +149,10 @@ public struct OffsetFetchResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 3 { throttleTimeMs = try b.readI32() }
-        topics = try b.readArray(flexible: f) { try Topic(from: &$0, version: v, flexible: f) }
+        topics = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Topic(from: &e, version: v, flexible: f) }
         if v >= 2 { errorCode = try b.readErrorCode() }
         try b.readTaggedFields(flexible: f)
     }

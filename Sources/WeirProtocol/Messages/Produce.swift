@@ -16,7 +16,7 @@ public struct ProduceRequest: KafkaRequestBody {
                 self.records = records
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 index = try b.readI32()
                 records = try b.readNullableBytesField(flexible: f)
@@ -40,10 +40,10 @@ public struct ProduceRequest: KafkaRequestBody {
             self.partitionData = partitionData
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
-            partitionData = try b.readArray(flexible: f) { try PartitionData(from: &$0, version: v, flexible: f) }
+            partitionData = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try PartitionData(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -70,7 +70,7 @@ public struct ProduceRequest: KafkaRequestBody {
         self.topicData = topicData
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -78,12 +78,12 @@ public struct ProduceRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 3 { transactionalId = try b.readNullableStr(flexible: f) }
         acks = try b.readI16()
         timeoutMs = try b.readI32()
-        topicData = try b.readArray(flexible: f) { try TopicData(from: &$0, version: v, flexible: f) }
+        topicData = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try TopicData(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
@@ -119,7 +119,7 @@ public struct ProduceResponse: KafkaResponseBody {
                 self.logStartOffset = logStartOffset
             }
 
-            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+            init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
                 self.init()
                 index = try b.readI32()
                 errorCode = try b.readErrorCode()
@@ -149,10 +149,10 @@ public struct ProduceResponse: KafkaResponseBody {
             self.partitionResponses = partitionResponses
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             name = try b.readStr(flexible: f)
-            partitionResponses = try b.readArray(flexible: f) { try PartitionResponse(from: &$0, version: v, flexible: f) }
+            partitionResponses = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try PartitionResponse(from: &e, version: v, flexible: f) }
             try b.readTaggedFields(flexible: f)
         }
 
@@ -173,7 +173,7 @@ public struct ProduceResponse: KafkaResponseBody {
         self.throttleTimeMs = throttleTimeMs
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -181,9 +181,9 @@ public struct ProduceResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
-        responses = try b.readArray(flexible: f) { try TopicResponse(from: &$0, version: v, flexible: f) }
+        responses = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try TopicResponse(from: &e, version: v, flexible: f) }
         if v >= 1 { throttleTimeMs = try b.readI32() }
         try b.readTaggedFields(flexible: f)
     }

@@ -15,7 +15,7 @@ public struct SyncGroupRequest: KafkaRequestBody {
             self.assignment = assignment
         }
 
-        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+        init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
             self.init()
             memberId = try b.readStr(flexible: f)
             assignment = try b.readBytesField(flexible: f)
@@ -48,7 +48,7 @@ public struct SyncGroupRequest: KafkaRequestBody {
         self.assignments = assignments
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -56,13 +56,13 @@ public struct SyncGroupRequest: KafkaRequestBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         groupId = try b.readStr(flexible: f)
         generationId = try b.readI32()
         memberId = try b.readStr(flexible: f)
         if v >= 3 { groupInstanceId = try b.readNullableStr(flexible: f) }
-        assignments = try b.readArray(flexible: f) { try Assignment(from: &$0, version: v, flexible: f) }
+        assignments = try b.readArray(flexible: f) { (e: inout ByteBuffer) throws(ProtocolDecodingError) in try Assignment(from: &e, version: v, flexible: f) }
         try b.readTaggedFields(flexible: f)
     }
 
@@ -91,7 +91,7 @@ public struct SyncGroupResponse: KafkaResponseBody {
         self.assignment = assignment
     }
 
-    public init(from b: inout ByteBuffer, version: Int16) throws {
+    public init(from b: inout ByteBuffer, version: Int16) throws(ProtocolDecodingError) {
         try self.init(from: &b, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
@@ -99,7 +99,7 @@ public struct SyncGroupResponse: KafkaResponseBody {
         encode(to: &w, version: version, flexible: Self.apiKey.isFlexible(version: version))
     }
 
-    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws {
+    init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
         self.init()
         if v >= 1 { throttleTimeMs = try b.readI32() }
         errorCode = try b.readErrorCode()
