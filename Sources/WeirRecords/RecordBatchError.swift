@@ -11,6 +11,8 @@ public struct RecordBatchError: Error, Hashable, Sendable, CustomStringConvertib
         case invalidStructure
         /// Codec not supported by this build, or invalid (UNSUPPORTED_COMPRESSION_TYPE).
         case unsupportedCompression
+        /// Batch larger than the topic's `max.message.bytes` (MESSAGE_TOO_LARGE).
+        case tooLarge
     }
 
     public let kind: Kind
