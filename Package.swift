@@ -6,7 +6,7 @@
 //   L1 WeirCompression -> CLZ4, CZlib          WeirPMML -> CLibXML2 (knows nothing of the broker)
 //   L2 WeirRecords -> WeirCompression, CWeirCRC, NIOCore   (RecordBatch v2, varints, CRC-32C)
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
-//      WeirStorage -> WeirRecords, Logging     (segments, indexes, recovery; no networking)
+//      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
 //   L6 weir (executable)
 import PackageDescription
 
@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "WeirStorage",
             dependencies: [
-                "WeirRecords",
+                "WeirRecords", "WeirCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

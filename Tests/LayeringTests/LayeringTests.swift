@@ -12,7 +12,7 @@ import Testing
         "WeirPMML": ["CLibXML2"],
         "WeirRecords": ["WeirCompression", "CWeirCRC", "NIOCore"],
         "WeirProtocol": ["WeirRecords", "NIOCore"],
-        "WeirStorage": ["WeirRecords", "NIOCore", "Logging"],
+        "WeirStorage": ["WeirRecords", "WeirCompression", "NIOCore", "Logging"],
         "WeirTestSupport": ["WeirRecords", "WeirStorage", "NIOCore"],
         "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "ArgumentParser", "NIOCore"],
     ]

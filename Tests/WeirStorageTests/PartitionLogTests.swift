@@ -144,3 +144,41 @@ import WeirTestSupport
         }
     }
 }
+
+/// Bad input gets a typed error and nothing is written.
+@Suite struct BadInputTests {
+    static func expectRejected(_ mutate: (inout ByteBuffer) -> Void, _ comment: Comment) throws {
+        try withTemporaryDirectory { dir in
+            let log = try PartitionLog(directory: dir)
+            try log.appendDurably(makeTestBatch(records: 2, valueSize: 10))
+            let sizeBefore = log.sizeInBytes
+            var bytes = makeTestBatch(records: 3, valueSize: 20).bytes
+            mutate(&bytes)
+            #expect(throws: StorageError.self, comment) { try log.append(validating: bytes) }
+            #expect(log.logEndOffset == 2, comment)
+            #expect(log.sizeInBytes == sizeBefore, comment)
+            #expect(!log.isOffline, comment)
+        }
+    }
+
+    @Test func badCRC() throws {
+        try Self.expectRejected({ $0.setInteger(UInt8(0xAB), at: $0.writerIndex - 1) }, "flipped last byte")
+    }
+
+    @Test func wrongMagic() throws {
+        try Self.expectRejected({ $0.setInteger(Int8(1), at: RecordBatchHeader.Field.magic) }, "magic 1")
+    }
+
+    @Test func inconsistentLength() throws {
+        try Self.expectRejected({ $0.setInteger(Int32(30), at: RecordBatchHeader.Field.batchLength) }, "batchLength below minimum")
+        try Self.expectRejected({ $0.setInteger(Int32(5_000), at: RecordBatchHeader.Field.batchLength) }, "batchLength past the end")
+        try Self.expectRejected({ $0.writeBytes([0, 0, 0]) }, "trailing bytes")
+    }
+
+    @Test func truncatedAtEveryLength() throws {
+        let full = makeTestBatch(records: 3, valueSize: 20).bytes
+        for cut in stride(from: 0, to: full.readableBytes, by: 7) {
+            try Self.expectRejected({ $0 = full.getSlice(at: 0, length: cut)! }, "cut at \(cut)")
+        }
+    }
+}

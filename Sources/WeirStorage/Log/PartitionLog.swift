@@ -94,6 +94,19 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         return AppendInfo(baseOffset: base, lastOffset: batch.header.lastOffset, logStartOffset: _logStartOffset)
     }
 
+    /// Validates raw bytes as exactly one RecordBatch v2 (lengths, magic, CRC-32C) and appends it.
+    /// Invalid input throws `.invalidBatch` naming the reason, and nothing is written.
+    @discardableResult
+    public func append(validating bytes: ByteBuffer, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
+        let batch: RecordBatch
+        do throws(RecordBatchError) {
+            batch = try RecordBatch(validating: bytes)
+        } catch {
+            throw StorageError(.invalidBatch, "\(error)")
+        }
+        return try append(batch, leaderEpoch: leaderEpoch)
+    }
+
     /// Appends and returns only after the batch is fsynced (group commit with concurrent callers).
     @discardableResult
     public func appendDurably(_ batch: RecordBatch, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
@@ -239,6 +252,44 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         }
     }
 
+    // MARK: Compaction support
+
+    /// The sealed (non-active) segments; they are immutable until retention, truncation or a swap.
+    func sealedSegmentsSnapshot() -> [Segment] { monitor.withLock { Array(segments.dropLast()) } }
+
+    func currentTimeMs() -> Int64 { clock() }
+
+    /// Replaces `segment` with `cleaned` bytes (same base offset). Writes `<base>.log.cleaned`, fsyncs,
+    /// then under the lock renames it over the log, fsyncs the directory and rebuilds the indexes.
+    /// A no-op when the segment was removed meanwhile (retention or truncation won the race).
+    func swapCleaned(_ segment: Segment, with cleaned: ByteBuffer) throws(StorageError) {
+        let cleanedPath = segment.logPath + ".cleaned"
+        let file = try disk.open(cleanedPath, create: true)
+        do throws(StorageError) {
+            try file.truncate(to: 0)
+            try file.write(cleaned, at: 0)
+            try file.sync()
+        } catch {
+            file.close()
+            try? disk.remove(cleanedPath)
+            throw error
+        }
+        file.close()
+        try monitor.withLock { () throws(StorageError) in
+            guard let index = segments.firstIndex(where: { $0 === segment }), index < segments.count - 1 else {
+                try disk.remove(cleanedPath)
+                return
+            }
+            for path in [segment.indexPath, segment.timeIndexPath] where disk.exists(path) { try disk.remove(path) }
+            segment.close()
+            try disk.rename(cleanedPath, to: segment.logPath)
+            try disk.syncDirectory(directory)
+            let (replacement, _) = try Segment.open(disk: disk, directory: directory, baseOffset: segment.baseOffset, indexIntervalBytes: config.indexIntervalBytes, recover: false, nowMs: clock())
+            try replacement.saveIndexes()
+            segments[index] = replacement
+        }
+    }
+
     // MARK: Open / close
 
     /// Saves indexes and the recovery point after a final fsync: the next open scans nothing.
@@ -253,6 +304,9 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
 
     private func load() throws(StorageError) {
         let names = try disk.list(directory)
+        for name in names where name.hasSuffix(".cleaned") || name.hasSuffix(".tmp") {
+            try disk.remove(directory + "/" + name)  // an interrupted compaction or checkpoint write
+        }
         let bases = names.compactMap { name -> Int64? in
             guard name.hasSuffix(".log"), name.count == 24 else { return nil }
             return Int64(name.prefix(20))
