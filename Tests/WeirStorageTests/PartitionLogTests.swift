@@ -182,3 +182,27 @@ import WeirTestSupport
         }
     }
 }
+
+extension BadInputTests {
+    @Test func recordLevelProblemsAreCaughtUnderAValidCRC() throws {
+        // lastOffsetDelta disagreeing with the record count (KAFKA-6554), with a correct CRC.
+        var batch = makeTestBatch(records: 3, valueSize: 5)
+        var bytes = batch.bytes
+        bytes.setInteger(Int32(5), at: RecordBatchHeader.Field.lastOffsetDelta)
+        batch = RecordBatch(unchecked: bytes, header: RecordBatchHeader(bytes, at: 0)!)
+        batch.recomputeCRC()
+        let fixed = batch.bytes
+        try Self.expectRejected({ $0 = fixed }, "lastOffsetDelta mismatch")
+    }
+
+    @Test func compactedTopicsRequireKeys() throws {
+        try withTemporaryDirectory { dir in
+            var config = LogConfig()
+            config.compacted = true
+            let log = try PartitionLog(directory: dir, config: config)
+            let error = #expect(throws: StorageError.self) { try log.append(validating: makeTestBatch(records: 1, valueSize: 3).bytes) }
+            #expect(error?.batchError?.kind == .invalidStructure)
+            #expect(log.logEndOffset == 0)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import NIOCore
+import WeirRecords
 
 /// The file-system operations the storage engine needs, so tests can swap in a simulated disk
 /// whose unsynced writes vanish on a crash. One witness call per syscall-sized operation is cheap.
@@ -50,11 +51,14 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     public let kind: Kind
     public let errno: Int32
     public let detail: String
+    /// For `.invalidBatch`: the validation failure, which names the Kafka error to answer.
+    public let batchError: RecordBatchError?
 
-    public init(_ kind: Kind, errno: Int32 = 0, _ detail: String) {
+    public init(_ kind: Kind, errno: Int32 = 0, _ detail: String, batchError: RecordBatchError? = nil) {
         self.kind = kind
         self.errno = errno
         self.detail = detail
+        self.batchError = batchError
     }
 
     public var description: String { errno == 0 ? "\(kind): \(detail)" : "\(kind) (errno \(errno)): \(detail)" }

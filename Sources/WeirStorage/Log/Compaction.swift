@@ -25,8 +25,9 @@ extension PartitionLog {
     /// Compacts every sealed segment. `deleteRetentionMs`: tombstones whose timestamp is older than
     /// `nowMs - deleteRetentionMs` are removed too. Safe to call while other threads append and read.
     @discardableResult
-    public func compact(nowMs: Int64? = nil, deleteRetentionMs: Int64 = 86_400_000) throws(StorageError) -> CompactionReport {
+    public func compact(nowMs: Int64? = nil, deleteRetentionMs: Int64? = nil) throws(StorageError) -> CompactionReport {
         let now = nowMs ?? currentTimeMs()
+        let deleteRetentionMs = deleteRetentionMs ?? config.deleteRetentionMs
         let sealed = sealedSegmentsSnapshot()
         guard !sealed.isEmpty else { return CompactionReport() }
 

@@ -13,5 +13,10 @@ public struct LogConfig: Sendable, Hashable {
     /// `max.message.bytes`: the largest batch accepted.
     public var maxMessageBytes: Int = 1_048_588
 
+    /// `cleanup.policy=compact`: records need keys, and `compact()` keeps the latest per key.
+    public var compacted = false
+    /// `delete.retention.ms`: how long tombstones survive compaction.
+    public var deleteRetentionMs: Int64 = 86_400_000
+
     public init() {}
 }

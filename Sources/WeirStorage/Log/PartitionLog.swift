@@ -94,15 +94,17 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         return AppendInfo(baseOffset: base, lastOffset: batch.header.lastOffset, logStartOffset: _logStartOffset)
     }
 
-    /// Validates raw bytes as exactly one RecordBatch v2 (lengths, magic, CRC-32C) and appends it.
-    /// Invalid input throws `.invalidBatch` naming the reason, and nothing is written.
+    /// Validates raw bytes as exactly one RecordBatch v2 — framing, magic, CRC-32C, record count and
+    /// offset deltas, codec, size against `max.message.bytes`, every record (decompressed), keys on
+    /// compacted topics — and appends it. Invalid input throws `.invalidBatch` with the reason
+    /// (its `batchError` tells the Kafka error to answer) and nothing is written.
     @discardableResult
     public func append(validating bytes: ByteBuffer, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
         let batch: RecordBatch
         do throws(RecordBatchError) {
-            batch = try RecordBatch(validating: bytes)
+            batch = try RecordBatch.validateForAppend(bytes, maxBatchBytes: config.maxMessageBytes, requireKeys: config.compacted).batch
         } catch {
-            throw StorageError(.invalidBatch, "\(error)")
+            throw StorageError(.invalidBatch, "\(error)", batchError: error)
         }
         return try append(batch, leaderEpoch: leaderEpoch)
     }
