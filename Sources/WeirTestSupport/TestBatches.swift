@@ -3,7 +3,8 @@ import WeirRecords
 
 /// Builds small uncompressed RecordBatch v2 batches for tests and benchmarks: `count` records whose
 /// values are `valueSize` bytes (deterministic content derived from `seed`).
-public func makeTestBatch(records count: Int, valueSize: Int, seed: Int = 0, timestamp: Int64 = 1_700_000_000_000) -> RecordBatch {
+/// With `keys`, record i gets key `keys[i]` (nil = null key); without, every key is null.
+public func makeTestBatch(records count: Int, valueSize: Int, seed: Int = 0, timestamp: Int64 = 1_700_000_000_000, keys: [String?]? = nil) -> RecordBatch {
     precondition(count > 0)
     var records = ByteBuffer()
     for i in 0..<count {
@@ -11,7 +12,12 @@ public func makeTestBatch(records count: Int, valueSize: Int, seed: Int = 0, tim
         body.writeInteger(Int8(0))  // attributes
         body.writeVarint(0)  // timestampDelta
         body.writeVarint(Int64(i))  // offsetDelta
-        body.writeVarint(-1)  // null key
+        if let key = keys?[i] {
+            body.writeVarint(Int64(key.utf8.count))
+            body.writeString(key)
+        } else {
+            body.writeVarint(-1)  // null key
+        }
         body.writeVarint(Int64(valueSize))
         for j in 0..<valueSize { body.writeInteger(UInt8(truncatingIfNeeded: seed &+ i &* 31 &+ j)) }
         body.writeVarint(0)  // no headers

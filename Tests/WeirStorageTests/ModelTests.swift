@@ -5,17 +5,41 @@ import WeirRecords
 import WeirStorage
 import WeirTestSupport
 
-/// Model-based test: random append / read / roll / retention / truncate / crash-reopen sequences
-/// against a trivially correct in-memory reference log (Redpanda's mem_log idea).
+/// Model-based test: random append / read / roll / retention / compaction / truncate / restart /
+/// power-loss sequences against a trivially correct in-memory reference log (Redpanda's mem_log idea).
 @Suite struct ModelTests {
     struct ReferenceBatch {
         var baseOffset: Int64
-        var count: Int
-        var seed: Int
-        var timestamp: Int64
+        /// lastOffsetDelta + 1: compaction never changes it.
+        var span: Int
+        /// Key of each record by offsetDelta; nil entries were removed by compaction.
+        var keys: [String?]
+        var surviving: Int { keys.filter { $0 != nil }.count }
+        var nextOffset: Int64 { baseOffset + Int64(span) }
     }
 
-    @Test(arguments: Array(UInt64(1)...UInt64(12)))
+    /// Every surviving (offset, key) of the log, read back through `read`.
+    static func storedRecords(_ log: PartitionLog) throws -> [(Int64, String)] {
+        var out: [(Int64, String)] = []
+        var offset = log.logStartOffset
+        while offset < log.logEndOffset {
+            let bytes = try log.read(from: offset, maxBytes: 1 << 20)
+            var scanner = RecordBatchScanner(bytes)
+            var next = offset
+            while let (index, header) = scanner.next() {
+                var it = try RecordBatch(unchecked: bytes.getSlice(at: index, length: header.totalSize)!, header: header).records()
+                while let r = try it.next() {
+                    out.append((header.baseOffset + Int64(r.offsetDelta), r.key.map { String(buffer: $0) } ?? "?"))
+                }
+                next = header.nextOffset
+            }
+            guard next > offset else { break }
+            offset = next
+        }
+        return out
+    }
+
+    @Test(arguments: Array(UInt64(1)...UInt64(40)))
     func randomOperationsMatchTheReference(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let disk = SimulatedDisk()
@@ -29,47 +53,52 @@ import WeirTestSupport
         var reference: [ReferenceBatch] = []
         var durableCount = 0  // reference batches known durable
         var logStart: Int64 = 0
+        var logEnd: Int64 = 0
 
         for step in 0..<300 {
             let context = "seed \(seed) step \(step)"
             switch Int.random(in: 0..<100, using: &rng) {
-            case 0..<45:  // append, sometimes durably
+            case 0..<42:  // append, sometimes durably
                 let count = Int.random(in: 1...4, using: &rng)
-                let batchSeed = Int.random(in: 0...1_000_000, using: &rng)
+                let keys = (0..<count).map { _ in "k\(Int.random(in: 0..<8, using: &rng))" }
                 let durable = Bool.random(using: &rng)
-                let batch = makeTestBatch(records: count, valueSize: Int.random(in: 0...120, using: &rng), seed: batchSeed, timestamp: clock.now)
-                let next = reference.last.map { $0.baseOffset + Int64($0.count) } ?? logStart
+                let batch = makeTestBatch(records: count, valueSize: Int.random(in: 0...120, using: &rng), seed: step, timestamp: clock.now, keys: keys)
                 let info = durable ? try log.appendDurably(batch) : try log.append(batch)
-                #expect(info.baseOffset == next, "\(context)")
-                reference.append(ReferenceBatch(baseOffset: next, count: count, seed: batchSeed, timestamp: clock.now))
+                #expect(info.baseOffset == logEnd, "\(context)")
+                reference.append(ReferenceBatch(baseOffset: logEnd, span: count, keys: keys))
+                logEnd += Int64(count)
                 if durable { durableCount = reference.count }
-            case 45..<70:  // read from a random retained offset
-                guard let last = reference.last else { continue }
-                let end = last.baseOffset + Int64(last.count)
-                let offset = Int64.random(in: logStart...end, using: &rng)
-                let bytes = try log.read(from: offset, maxBytes: Int.random(in: 1...2_000, using: &rng))
-                let got = batchOffsets(bytes)
-                if offset == end {
-                    #expect(got.isEmpty, "\(context)")
-                } else {
-                    let containing = reference.last { $0.baseOffset <= offset }!
-                    #expect(got.first == containing.baseOffset, "\(context)")
-                    let expected = reference.filter { $0.baseOffset >= containing.baseOffset }.prefix(got.count).map(\.baseOffset)
-                    #expect(got == Array(expected), "\(context)")
-                }
-            case 70..<78:  // time passes, retention runs
+            case 42..<65:  // read from a random retained offset: batches from the first one ending at or after it
+                let offset = Int64.random(in: logStart...logEnd, using: &rng)
+                let got = batchOffsets(try log.read(from: offset, maxBytes: Int.random(in: 1...2_000, using: &rng)))
+                let expected = reference.filter { $0.nextOffset > offset && $0.surviving > 0 }.map(\.baseOffset)
+                #expect(got == Array(expected.prefix(got.count)), "\(context)")
+                #expect(got.isEmpty == expected.isEmpty, "\(context)")
+            case 65..<72:  // time passes, retention runs
                 clock.advance(Int64.random(in: 0...30_000, using: &rng))
                 try log.flush()
-                durableCount = reference.count
                 try log.applyRetention()
                 logStart = log.logStartOffset
-                reference.removeAll { $0.baseOffset + Int64($0.count) <= logStart }
+                reference.removeAll { $0.nextOffset <= logStart }
                 durableCount = reference.count
-                #expect(reference.first.map { $0.baseOffset == logStart } ?? true, "\(context)")
-            case 78..<85:  // truncate a suffix at a batch boundary (as a replica discarding divergence)
-                guard reference.count > 1 else { continue }
-                let keep = Int.random(in: max(1, durableCount > 0 ? 1 : 1)..<reference.count, using: &rng)
+            case 72..<79:  // compaction: in the sealed range only the latest record per key survives
+                let activeBase = log.activeSegmentBaseOffset
+                try log.compact(nowMs: clock.now)
+                var latest: [String: Int64] = [:]
+                for b in reference where b.baseOffset < activeBase {
+                    for (d, k) in b.keys.enumerated() { if let k { latest[k] = b.baseOffset + Int64(d) } }
+                }
+                for i in reference.indices where reference[i].baseOffset < activeBase {
+                    for d in reference[i].keys.indices {
+                        if let k = reference[i].keys[d], latest[k]! > reference[i].baseOffset + Int64(d) { reference[i].keys[d] = nil }
+                    }
+                }
+            case 79..<85:  // truncate a suffix at a batch boundary (as a replica discarding divergence)
+                guard reference.count > 1, reference.last!.baseOffset >= log.activeSegmentBaseOffset else { continue }
+                let keep = Int.random(in: 1..<reference.count, using: &rng)
+                guard reference[keep].baseOffset >= log.activeSegmentBaseOffset || reference[keep].surviving == reference[keep].span else { continue }
                 try log.truncate(to: reference[keep].baseOffset)
+                logEnd = reference[keep].baseOffset
                 reference.removeSubrange(keep...)
                 durableCount = min(durableCount, reference.count)
             case 85..<92:  // clean restart
@@ -80,19 +109,20 @@ import WeirTestSupport
                 disk.crash(keepTornBytes: Int.random(in: 0...100, using: &rng))
                 log = try PartitionLog(directory: "/m", config: config, disk: disk, clock: { clock.now })
                 let end = log.logEndOffset
-                let survivors = reference.filter { $0.baseOffset + Int64($0.count) <= end }
+                let survivors = reference.filter { $0.nextOffset <= end }
                 #expect(survivors.count >= durableCount, "\(context): acknowledged data lost")
-                #expect(survivors.last.map { $0.baseOffset + Int64($0.count) } ?? logStart == end, "\(context): partial batch")
+                #expect((survivors.last?.nextOffset ?? logStart) == end || survivors.isEmpty, "\(context): partial batch")
                 reference = survivors
+                logEnd = end
                 durableCount = reference.count
             }
             #expect(log.logStartOffset == logStart, "\(context)")
-            let expectedEnd = reference.last.map { $0.baseOffset + Int64($0.count) } ?? log.logEndOffset
-            #expect(log.logEndOffset == expectedEnd, "\(context)")
+            #expect(log.logEndOffset == logEnd, "\(context)")
         }
-        // Final full comparison, content included.
-        let stored = try readAll(log)
-        #expect(stored.map { $0.0 } == reference.map(\.baseOffset), "seed \(seed)")
-        #expect(stored.map { Int($0.1) } == reference.map(\.count), "seed \(seed)")
+        // Final full comparison at record level: offsets and keys.
+        let stored = try Self.storedRecords(log)
+        let expected = reference.flatMap { b in b.keys.enumerated().compactMap { d, k in k.map { (b.baseOffset + Int64(d), $0) } } }
+        #expect(stored.map(\.0) == expected.map(\.0), "seed \(seed)")
+        #expect(stored.map(\.1) == expected.map(\.1), "seed \(seed)")
     }
 }

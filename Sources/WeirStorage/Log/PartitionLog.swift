@@ -58,6 +58,8 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     public var durableOffset: Int64 { monitor.withLock { _durableOffset } }
     public var sizeInBytes: Int { monitor.withLock { segments.reduce(0) { $0 + $1.size } } }
     public var segmentCount: Int { monitor.withLock { segments.count } }
+    /// Base offset of the active segment: offsets below it are sealed (and compactable).
+    public var activeSegmentBaseOffset: Int64 { monitor.withLock { segments.last!.baseOffset } }
     public var isOffline: Bool { monitor.withLock { offlineReason != nil } }
 
     // MARK: Append
@@ -220,10 +222,16 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// Removes every offset ≥ `offset` (used when a replica's divergent suffix is discarded).
     public func truncate(to offset: Int64) throws(StorageError) {
         try monitor.withLock { () throws(StorageError) in
+            guard offset < segments.last!.nextOffset else { return }
             while segments.count > 1, segments.last!.baseOffset >= offset {
                 try segments.removeLast().delete()
             }
             try segments.last!.truncate(before: offset)
+            if segments.last!.nextOffset < offset {
+                // Compaction removed the batches just below `offset`: an empty segment named by it keeps
+                // the log end offset at `offset` across restarts, so no offset is ever handed out twice.
+                segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock()))
+            }
             _durableOffset = min(_durableOffset, segments.last!.nextOffset)
             try writeCheckpoint("recovery-point", min(_durableOffset, segments.last!.nextOffset))
         }
@@ -243,8 +251,10 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
                 let oversize = config.retentionBytes >= 0 && total - oldest.size >= config.retentionBytes
                 guard expired || oversize else { break }
                 // Below the durable offset only: never delete what might still be rewritten.
-                guard oldest.nextOffset <= _durableOffset else { break }
-                _logStartOffset = max(_logStartOffset, oldest.nextOffset)
+                // The next segment's base, not oldest.nextOffset: compaction may have emptied the tail.
+                let nextBase = segments[1].baseOffset
+                guard nextBase <= _durableOffset else { break }
+                _logStartOffset = max(_logStartOffset, nextBase)
                 try writeCheckpoint("log-start-offset", _logStartOffset)  // persisted before the files go
                 total -= oldest.size
                 try segments.removeFirst().delete()
