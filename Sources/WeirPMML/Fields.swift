@@ -1,0 +1,63 @@
+/// What the compiler knows about a named field: where it lives in the row and its declared type.
+struct FieldInfo {
+    var name: String
+    var slot: Int
+    var dataType: DataType
+    var opType: OpType
+    var dataField: DataFieldSpec?
+}
+
+/// A DataDictionary entry.
+struct DataFieldSpec: Sendable {
+    var name: String
+    var slot: Int
+    var dataType: DataType
+    var opType: OpType
+    /// Keys of valid values (empty: no list).
+    var validKeys: Set<String>
+    var orderedValues: [String]
+    var invalidKeys: Set<String>
+    var missingTexts: Set<String>
+    var intervals: [IntervalSpec]
+    var isFloat: Bool { dataType == .float }
+
+    func isValid(_ v: Value) -> Bool {
+        if dataType.isNumeric, case .string = v { return false }
+        let key = v.key
+        if invalidKeys.contains(key) { return false }
+        if !validKeys.isEmpty, opType != .continuous || intervals.isEmpty {
+            return validKeys.contains(key)
+        }
+        if !intervals.isEmpty, let d = v.double {
+            return intervals.contains { $0.contains(d) }
+        }
+        return true
+    }
+}
+
+struct IntervalSpec: Sendable {
+    var left: Double
+    var right: Double
+    var leftClosed: Bool
+    var rightClosed: Bool
+
+    func contains(_ d: Double) -> Bool {
+        if d.isNaN { return false }
+        if leftClosed ? d < left : d <= left { return false }
+        if rightClosed ? d > right : d >= right { return false }
+        return true
+    }
+}
+
+/// Name resolution: a model's scope sees its own fields, then its parent's.
+final class Scope {
+    let parent: Scope?
+    var fields: [String: FieldInfo] = [:]
+
+    init(parent: Scope?) { self.parent = parent }
+
+    func lookup(_ name: String) -> FieldInfo? {
+        if let f = fields[name] { return f }
+        return parent?.lookup(name)
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// MiningField preparation for one field.
+struct FieldPreparation: Sendable {
+    var source: Int
+    var target: Int
+    var name: String
+    var spec: DataFieldSpec?
+    var replacement: Value
+    var missingReturnsInvalid: Bool
+    var invalid: InvalidTreatment
+    var invalidReplacement: Value
+    var outliers: Outliers
+    var low: Double?
+    var high: Double?
+
+    enum InvalidTreatment: String, Sendable { case returnInvalid, asMissing, asIs, asValue }
+
+    func apply(_ row: inout Row) throws(RowRejection) {
+        var v = row[source]
+        if !v.isMissing, let spec {
+            if !spec.isValid(v) {
+                switch invalid {
+                case .returnInvalid:
+                    throw RowRejection(message: "Field \"\(name)\" cannot accept invalid value \"\(v.key)\"")
+                case .asMissing: v = .missing
+                case .asValue: v = invalidReplacement
+                case .asIs: break
+                }
+            } else if outliers != .asIs, let d = v.double {
+                if let low, d < low { v = outliers == .asExtremeValues ? .number(low) : .missing }
+                else if let high, d > high { v = outliers == .asExtremeValues ? .number(high) : .missing }
+            }
+        }
+        if v.isMissing {
+            if !replacement.isMissing { v = replacement }
+            else if missingReturnsInvalid { throw RowRejection(message: "Field \"\(name)\" is missing") }
+        }
+        row[target] = v
+    }
+}
+
+struct TargetSpec: Sendable {
+    var factor: Double = 1
+    var constant: Double = 0
+    var min: Double?
+    var max: Double?
+    var castInteger: String?
+
+    func apply(_ v: Double, float: Bool) -> Double {
+        var x = v
+        if let min { x = Swift.max(x, min) }
+        if let max { x = Swift.min(x, max) }
+        if float {
+            x = Double(Float(x) * Float(factor) + Float(constant))
+        } else {
+            x = x * factor + constant
+        }
+        switch castInteger {
+        case "round": x = x.rounded(.toNearestOrAwayFromZero)
+        case "ceiling": x = x.rounded(.up)
+        case "floor": x = x.rounded(.down)
+        default: break
+        }
+        return x
+    }
+}
+
+/// A model with its schema, transformations, core, targets and outputs.
+struct CompiledModel: Sendable {
+    var function: MiningFunction
+    var preparations: [FieldPreparation]
+    var derived: [(Int, Expr)]
+    var core: any ModelCore
+    var target: TargetSpec?
+    var floatMath: Bool
+    var outputs: [OutputProgram]
+    var targetSlot: Int?
+
+    func evaluate(_ row: inout Row) throws(RowRejection) -> Prediction {
+        for p in preparations { try p.apply(&row) }
+        for (slot, e) in derived { row[slot] = e.eval(&row) }
+        var p = try core.predict(&row)
+        if let target, function == .regression, let d = p.value.double {
+            p.value = .number(target.apply(d, float: floatMath))
+        }
+        if let targetSlot { row[targetSlot] = p.value }
+        for o in outputs { row[o.slot] = try o.eval(p, &row) }
+        return p
+    }
+}

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum Normalization: String, Sendable {
+    case none, softmax, simplemax, logit, probit, cloglog, loglog, cauchit, exp
+
+    func link(_ y: Double) -> Double {
+        switch self {
+        case .logit: return 1 / (1 + LibM.exp(-y))
+        case .probit: return 0.5 * LibM.erfc(-y / 2.0.squareRoot())
+        case .cloglog: return 1 - LibM.exp(-LibM.exp(y))
+        case .loglog: return LibM.exp(-LibM.exp(-y))
+        case .cauchit: return 0.5 + LibM.atan(y) / Double.pi
+        case .exp: return LibM.exp(y)
+        case .none, .softmax, .simplemax: return y
+        }
+    }
+}
+
+/// One RegressionTable: intercept + numeric, categorical and interaction terms.
+struct RegressionTable: Sendable {
+    struct Numeric: Sendable { var slot: Int; var exponent: Double; var coefficient: Double }
+    struct Categorical: Sendable { var slot: Int; var key: String; var coefficient: Double }
+    struct Term: Sendable { var slots: [Int]; var coefficient: Double }
+
+    var intercept: Double
+    var numeric: [Numeric]
+    var categorical: [Categorical]
+    var terms: [Term]
+    var category: String
+
+    /// nil when a numeric input is missing.
+    func evaluate(_ row: Row, float: Bool) -> Double? {
+        if float {
+            var y = Float(intercept)
+            for n in numeric {
+                guard let x = row[n.slot].double else { return nil }
+                let xf = n.exponent == 1 ? Float(x) : Float(LibM.pow(x, n.exponent))
+                y += Float(n.coefficient) * xf
+            }
+            for c in categorical where row[c.slot].key == c.key { y += Float(c.coefficient) }
+            for t in terms {
+                var p = Float(t.coefficient)
+                for s in t.slots { guard let x = row[s].double else { return nil }; p *= Float(x) }
+                y += p
+            }
+            return Double(y)
+        }
+        var y = intercept
+        for n in numeric {
+            guard let x = row[n.slot].double else { return nil }
+            y += n.coefficient * (n.exponent == 1 ? x : LibM.pow(x, n.exponent))
+        }
+        for c in categorical {
+            let v = row[c.slot]
+            if v.isMissing { return nil }
+            if v.key == c.key { y += c.coefficient }
+        }
+        for t in terms {
+            var p = t.coefficient
+            for s in t.slots { guard let x = row[s].double else { return nil }; p *= x }
+            y += p
+        }
+        return y
+    }
+}
+
+struct RegressionModelCore: ModelCore {
+    var tables: [RegressionTable]
+    var normalization: Normalization
+    var classification: Bool
+    var floatMath: Bool
+    var categories: [String]
+
+    func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
+        var p = Prediction()
+        if !classification {
+            guard let y = tables[0].evaluate(row, float: floatMath) else { return .missing }
+            p.value = .number(round(normalization.link(y)))
+            return p
+        }
+        var ys: [Double] = []
+        for t in tables {
+            guard let y = t.evaluate(row, float: floatMath) else { return .missing }
+            ys.append(y)
+        }
+        var probs = [Double](repeating: 0, count: ys.count)
+        switch normalization {
+        case .softmax:
+            let m = ys.max() ?? 0
+            var sum = 0.0
+            for (i, y) in ys.enumerated() { probs[i] = LibM.exp(y - m); sum += probs[i] }
+            for i in probs.indices { probs[i] = round(probs[i] / sum) }
+        case .simplemax:
+            let sum = ys.reduce(0, +)
+            for i in probs.indices { probs[i] = round(ys[i] / sum) }
+        case .none:
+            if ys.count == 2 {
+                probs[0] = round(ys[0]); probs[1] = round(1 - probs[0])
+            } else {
+                var rest = 1.0
+                for i in 0..<(ys.count - 1) { probs[i] = ys[i]; rest -= ys[i] }
+                probs[ys.count - 1] = rest
+            }
+        default:
+            if ys.count == 2 {
+                probs[0] = round(normalization.link(ys[0]))
+                probs[1] = round(1 - probs[0])
+            } else {
+                var rest = 1.0
+                for i in 0..<(ys.count - 1) { probs[i] = round(normalization.link(ys[i])); rest -= probs[i] }
+                probs[ys.count - 1] = rest
+            }
+        }
+        p.categories = tables.map(\.category)
+        p.probabilities = probs
+        var best = 0
+        for i in probs.indices where probs[i] > probs[best] { best = i }
+        p.value = .string(p.categories[best])
+        return p
+    }
+
+    @inline(__always)
+    private func round(_ x: Double) -> Double { floatMath ? Double(Float(x)) : x }
+}
+
+extension Compiler {
+    func compileRegressionModel(_ c: ModelContext) throws(PMMLError) -> any ModelCore {
+        let e = c.element
+        let nm = e.attr("normalizationMethod") ?? "none"
+        guard let norm = Normalization(rawValue: nm) else { throw unsupported(e, "normalizationMethod \"\(nm)\"") }
+        var tables: [RegressionTable] = []
+        for t in e.all("RegressionTable") {
+            tables.append(try compileRegressionTable(t, c))
+        }
+        if tables.isEmpty { throw error(e, "RegressionModel without RegressionTable") }
+        return RegressionModelCore(tables: tables, normalization: norm, classification: c.function == .classification,
+                                   floatMath: c.floatMath, categories: c.categories)
+    }
+
+    func compileRegressionTable(_ t: XElement, _ c: ModelContext) throws(PMMLError) -> RegressionTable {
+        var table = RegressionTable(intercept: try double(t, "intercept") ?? 0, numeric: [], categorical: [], terms: [],
+                                    category: t.attr("targetCategory").map { (c.targetType?.parse(text: $0) ?? .string($0)).key } ?? "")
+        for p in t.children {
+            switch p.name {
+            case "NumericPredictor":
+                let f = try field(p, try required(p, "name"), in: c.scope)
+                table.numeric.append(.init(slot: f.slot, exponent: try double(p, "exponent") ?? 1,
+                                           coefficient: try requiredDouble(p, "coefficient")))
+            case "CategoricalPredictor":
+                let f = try field(p, try required(p, "name"), in: c.scope)
+                let v = try required(p, "value")
+                table.categorical.append(.init(slot: f.slot, key: (f.dataType.parse(text: v) ?? .string(v)).key,
+                                               coefficient: try requiredDouble(p, "coefficient")))
+            case "PredictorTerm":
+                var slots: [Int] = []
+                for r in p.all("FieldRef") { slots.append(try field(r, try required(r, "field"), in: c.scope).slot) }
+                table.terms.append(.init(slots: slots, coefficient: try requiredDouble(p, "coefficient")))
+            case "Extension": break
+            default: throw unsupported(p, "element \(p.name) in RegressionTable")
+            }
+        }
+        return table
+    }
+}

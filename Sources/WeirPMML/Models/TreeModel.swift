@@ -1,0 +1,200 @@
+/// A TreeModel compiled to a flat node array (children are contiguous index ranges).
+struct TreeModelCore: ModelCore {
+    enum MissingStrategy: String, Sendable {
+        case none, nullPrediction, lastPrediction, defaultChild
+    }
+
+    struct Node: Sendable {
+        var predicate: Predicate
+        var firstChild: Int
+        var childCount: Int
+        var defaultChild: Int
+        var score: Value
+        var id: Value
+        /// Range into `probabilities` / `confidences` (classification).
+        var distStart: Int
+        var hasDistribution: Bool
+    }
+
+    var nodes: [Node]
+    var categories: [String]
+    var probabilities: [Double]
+    var confidences: [Double]?
+    var missingStrategy: MissingStrategy
+    var returnLastOnNoTrueChild: Bool
+    var penalty: Double
+    var classification: Bool
+
+    func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
+        guard let leaf = findLeaf(row) else { return .missing }
+        let node = nodes[leaf.index]
+        var p = Prediction()
+        p.value = node.score
+        p.entityId = node.id
+        if classification {
+            p.categories = categories
+            if node.hasDistribution {
+                let n = categories.count
+                p.probabilities = Array(probabilities[node.distStart..<node.distStart + n])
+                if p.value.isMissing, let best = p.probabilities.indices.max(by: { p.probabilities[$0] < p.probabilities[$1] }) {
+                    p.value = .string(categories[best])
+                }
+                let factor = leaf.missing == 0 ? 1 : LibM.pow(penalty, Double(leaf.missing))
+                if let confidences {
+                    p.confidences = confidences[node.distStart..<node.distStart + n].map { $0 * factor }
+                } else if let i = categories.firstIndex(of: p.value.key) {
+                    p.confidence = p.probabilities[i] * factor
+                }
+            } else if !p.value.isMissing {
+                p.probabilities = categories.map { $0 == p.value.key ? 1 : 0 }
+            }
+            if p.value.isMissing { return .missing }
+        }
+        return p
+    }
+
+    private func findLeaf(_ row: Row) -> (index: Int, missing: Int)? {
+        guard let rootTrue = nodes[0].predicate.eval(row), rootTrue else { return nil }
+        var node = 0
+        var missing = 0
+        while true {
+            let n = nodes[node]
+            if n.childCount == 0 { return (node, missing) }
+            var selected = -1
+            var i = n.firstChild
+            let end = n.firstChild + n.childCount
+            while i < end {
+                switch nodes[i].predicate.eval(row) {
+                case .some(true):
+                    selected = i
+                case .some(false):
+                    break
+                case nil:
+                    switch missingStrategy {
+                    case .none: break
+                    case .nullPrediction: return nil
+                    case .lastPrediction: return nodes[node].score.isMissing ? nil : (node, missing)
+                    case .defaultChild:
+                        missing += 1
+                        if n.defaultChild < 0 { return nil }
+                        selected = n.defaultChild
+                    }
+                }
+                if selected >= 0 { break }
+                i += 1
+            }
+            if selected < 0 {
+                if returnLastOnNoTrueChild && !n.score.isMissing { return (node, missing) }
+                return nil
+            }
+            node = selected
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Compiler {
+    func compileTreeModel(_ c: ModelContext) throws(PMMLError) -> any ModelCore {
+        let e = c.element
+        let ms = e.attr("missingValueStrategy") ?? "none"
+        guard let strategy = TreeModelCore.MissingStrategy(rawValue: ms) else {
+            throw unsupported(e, "missingValueStrategy \"\(ms)\"")
+        }
+        let nts = e.attr("noTrueChildStrategy") ?? "returnNullPrediction"
+        guard nts == "returnNullPrediction" || nts == "returnLastPrediction" else {
+            throw unsupported(e, "noTrueChildStrategy \"\(nts)\"")
+        }
+        guard let root = e.child("Node") else { throw error(e, "TreeModel without Node") }
+        let classification = c.function == .classification
+        var categories = c.categories
+        if classification && categories.isEmpty {
+            // Collect from the ScoreDistributions in document order.
+            var seen = Set<String>()
+            var stack = [root]
+            while let n = stack.popLast() {
+                for sd in n.all("ScoreDistribution") {
+                    if let v = sd.attr("value"), !seen.contains(v) { seen.insert(v); categories.append(v) }
+                }
+                stack.append(contentsOf: n.all("Node").reversed())
+            }
+        }
+        var nodes: [TreeModelCore.Node] = []
+        var probs: [Double] = []
+        var confs: [Double] = []
+        var anyConfidence = false
+        let scoreType: DataType = classification ? .string : (c.floatMath ? .float : .double)
+        // Breadth-first layout so each node's children are contiguous.
+        var queue: [(XElement, Int)] = [(root, 0)]
+        nodes.append(try makeNode(root, c, scoreType, categories, classification, &probs, &confs, &anyConfidence))
+        var head = 0
+        while head < queue.count {
+            let (el, index) = queue[head]
+            head += 1
+            let kids = el.all("Node")
+            nodes[index].firstChild = nodes.count
+            nodes[index].childCount = kids.count
+            let defaultId = el.attr("defaultChild")
+            for k in kids {
+                let ni = nodes.count
+                nodes.append(try makeNode(k, c, scoreType, categories, classification, &probs, &confs, &anyConfidence))
+                if let defaultId, k.attr("id") == defaultId { nodes[index].defaultChild = ni }
+                queue.append((k, ni))
+            }
+            if strategy == .defaultChild, defaultId != nil, nodes[index].defaultChild < 0 {
+                throw error(el, "defaultChild \"\(defaultId ?? "")\" names no child node")
+            }
+        }
+        return TreeModelCore(
+            nodes: nodes, categories: categories, probabilities: probs, confidences: anyConfidence ? confs : nil,
+            missingStrategy: strategy, returnLastOnNoTrueChild: nts == "returnLastPrediction",
+            penalty: try double(e, "missingValuePenalty") ?? 1, classification: classification)
+    }
+
+    private func makeNode(
+        _ el: XElement, _ c: ModelContext, _ scoreType: DataType, _ categories: [String], _ classification: Bool,
+        _ probs: inout [Double], _ confs: inout [Double], _ anyConfidence: inout Bool
+    ) throws(PMMLError) -> TreeModelCore.Node {
+        if el.child("Partition") != nil || el.child("Regression") != nil || el.child("DecisionTree") != nil {
+            throw unsupported(el, "embedded model in Node")
+        }
+        let predicate = try firstPredicate(el, c.scope)
+        var score: Value = .missing
+        if let s = el.attr("score") {
+            score = classification ? .string((c.targetType?.parse(text: s) ?? .string(s)).key) : try literal(el, s, as: scoreType)
+        }
+        let dists = el.all("ScoreDistribution")
+        var hasDist = false
+        let start = probs.count
+        if classification && !dists.isEmpty {
+            hasDist = true
+            var counts = [Double](repeating: 0, count: categories.count)
+            var explicit = [Double?](repeating: nil, count: categories.count)
+            var conf = [Double](repeating: 0, count: categories.count)
+            var total = 0.0
+            for sd in dists {
+                let v = try required(sd, "value")
+                let key = (c.targetType?.parse(text: v) ?? .string(v)).key
+                guard let i = categories.firstIndex(of: key) ?? categories.firstIndex(of: v) else {
+                    throw error(sd, "ScoreDistribution value \"\(v)\" is not a target category")
+                }
+                let rc = try requiredDouble(sd, "recordCount")
+                counts[i] = rc
+                total += rc
+                explicit[i] = try double(sd, "probability")
+                if let cf = try double(sd, "confidence") { conf[i] = cf; anyConfidence = true }
+            }
+            for i in categories.indices {
+                probs.append(explicit[i] ?? (total > 0 ? counts[i] / total : 0))
+            }
+            confs.append(contentsOf: conf)
+        }
+        let id: Value = el.attr("id").map { Value.string($0) } ?? .missing
+        return TreeModelCore.Node(predicate: predicate, firstChild: 0, childCount: 0, defaultChild: -1, score: score,
+                                  id: id, distStart: start, hasDistribution: hasDist)
+    }
+}

@@ -1,0 +1,79 @@
+/// One compiled OutputField.
+struct OutputProgram: Sendable {
+    enum Feature: Sendable {
+        case predictedValue
+        case probability(String?)
+        case confidence
+        case affinity(String?)
+        case entityId
+        case reasonCode(Int)
+        case expression(Expr)
+    }
+
+    var name: String
+    var slot: Int
+    var feature: Feature
+    var dataType: DataType?
+    var isFinal: Bool
+
+    func eval(_ p: Prediction, _ row: inout Row) throws(RowRejection) -> Value {
+        let v: Value
+        switch feature {
+        case .predictedValue: v = p.value
+        case .probability(let cat):
+            let c = cat ?? p.value.key
+            if p.value.isMissing && p.probabilities.isEmpty { v = .missing }
+            else { v = p.probability(of: c).map(Value.number) ?? .number(0) }
+        case .confidence:
+            if let c = p.confidence { v = .number(c) }
+            else if let cs = p.confidences, let i = p.categories.firstIndex(of: p.value.key) { v = .number(cs[i]) }
+            else { v = .missing }
+        case .affinity(let cat):
+            if let cat { v = p.affinities[cat].map(Value.number) ?? .missing }
+            else { v = p.affinity.map(Value.number) ?? .missing }
+        case .entityId: v = p.entityId
+        case .reasonCode(let rank):
+            v = rank >= 1 && rank <= p.reasonCodes.count ? .string(p.reasonCodes[rank - 1]) : .missing
+        case .expression(let e): v = e.eval(&row)
+        }
+        guard let dataType else { return v }
+        return dataType.cast(v)
+    }
+}
+
+extension Compiler {
+    /// Compiles Output; fields are registered in `scope` (visible to later outputs and, for segments, later segments).
+    func compileOutput(_ out: XElement?, _ scope: Scope, exportTo export: Scope?) throws(PMMLError) -> [OutputProgram] {
+        guard let out else { return [] }
+        var programs: [OutputProgram] = []
+        for o in out.children where o.name == "OutputField" {
+            let name = try required(o, "name")
+            let featureName = o.attr("feature") ?? "predictedValue"
+            let feature: OutputProgram.Feature
+            switch featureName {
+            case "predictedValue", "predictedDisplayValue": feature = .predictedValue
+            case "probability": feature = .probability(o.attr("value"))
+            case "confidence": feature = .confidence
+            case "affinity", "entityAffinity", "clusterAffinity": feature = .affinity(o.attr("value"))
+            case "entityId", "clusterId": feature = .entityId
+            case "reasonCode": feature = .reasonCode(Int(o.attr("rank") ?? "1") ?? 1)
+            case "transformedValue", "decision":
+                guard let ex = o.children.first(where: { Self.expressionNames.contains($0.name) }) else {
+                    throw error(o, "OutputField \(featureName) without an expression")
+                }
+                feature = .expression(try compileExpression(ex, scope))
+            default: throw unsupported(o, "OutputField feature \"\(featureName)\"")
+            }
+            if let seg = o.attr("segmentId") { throw unsupported(o, "OutputField segmentId \"\(seg)\"") }
+            let dt = try dataType(o)
+            let slot = newSlot()
+            let info = FieldInfo(name: name, slot: slot, dataType: dt ?? .double, opType: try opType(o) ?? .continuous,
+                                 dataField: nil)
+            scope.fields[name] = info
+            export?.fields[name] = info
+            programs.append(OutputProgram(name: name, slot: slot, feature: feature, dataType: dt,
+                                          isFinal: o.attr("isFinalResult") != "false"))
+        }
+        return programs
+    }
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A loaded, compiled PMML model. Immutable and safe to share between threads.
+public struct PMMLModel: Sendable {
+    public struct InputField: Sendable {
+        public var name: String
+        public var dataType: DataType
+        public var opType: OpType
+        public var validValues: [String]
+        public var intervals: [String]
+        let slot: Int
+        let missingTexts: Set<String>
+    }
+
+    public struct OutputColumn: Sendable {
+        public var name: String
+        public var dataType: DataType?
+        public var feature: String
+        let slot: Int
+    }
+
+    public let inputFields: [InputField]
+    public let outputColumns: [OutputColumn]
+    let slotCount: Int
+    let model: CompiledModel
+
+    /// Loads a PMML file (at most 64 MiB).
+    public static func load(path: String) throws(PMMLError) -> PMMLModel {
+        guard let f = fopen(path, "rb") else { throw PMMLError(file: path, message: "cannot open file") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > XMLLoader.maxBytes {
+                throw PMMLError(file: path, message: "document is larger than the \(XMLLoader.maxBytes)-byte limit")
+            }
+        }
+        if ferror(f) != 0 { throw PMMLError(file: path, message: "read error") }
+        return try load(bytes: bytes, file: path)
+    }
+
+    public static func load(bytes: [UInt8], file: String = "<memory>") throws(PMMLError) -> PMMLModel {
+        let root = try XMLLoader(file: file).parse(bytes: bytes)
+        let compiler = Compiler(file: file)
+        return try compiler.compileDocument(root)
+    }
+
+    init(inputFields: [InputField], outputColumns: [OutputColumn], slotCount: Int, model: CompiledModel) {
+        self.inputFields = inputFields
+        self.outputColumns = outputColumns
+        self.slotCount = slotCount
+        self.model = model
+    }
+
+    /// Scores one row given raw text per input field (aligned with `inputFields`; nil = missing).
+    public func score(_ inputs: [String?]) -> Result<[Value], RowRejection> {
+        var row = Row(repeating: .missing, count: slotCount)
+        for (i, f) in inputFields.enumerated() {
+            guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
+            row[f.slot] = f.dataType.parse(text: text) ?? .string(text)
+        }
+        do {
+            _ = try model.evaluate(&row)
+        } catch {
+            return .failure(error)
+        }
+        return .success(outputColumns.map { row[$0.slot] })
+    }
+
+    /// Formats a result cell: shortest round-trip doubles, integers without a decimal point.
+    public static func format(_ v: Value, as type: DataType?) -> String {
+        switch v {
+        case .missing: return ""
+        case .string(let s): return s
+        case .boolean(let b): return b ? "true" : "false"
+        case .number(let d):
+            switch type {
+            case .integer? where d.isFinite && abs(d) < 9.2e18: return String(Int64(d))
+            case .float?: return Float(d).description
+            case .boolean?: return d != 0 ? "true" : "false"
+            default: return d.description
+            }
+        }
+    }
+}
+
+extension Compiler {
+    func compileDocument(_ root: XElement) throws(PMMLError) -> PMMLModel {
+        guard root.name == "PMML" else { throw error(root, "root element is \(root.name), not PMML") }
+        let global = Scope(parent: nil)
+        guard let dd = root.child("DataDictionary") else { throw error(root, "missing DataDictionary") }
+        try compileDataDictionary(dd, into: global)
+        var globalDerived: [(Int, Expr)] = []
+        if let td = root.child("TransformationDictionary") {
+            for f in td.all("DefineFunction") { try compileDefineFunction(f, global: global) }
+            globalDerived = try compileDerivedFields(td, global)
+        }
+        let models = root.children.filter { Self.modelNames.contains($0.name) }
+        guard let modelEl = models.first else {
+            if let other = root.children.first(where: { !["Header", "DataDictionary", "TransformationDictionary", "MiningBuildTask", "Extension"].contains($0.name) }) {
+                throw unsupported(other, "element \(other.name)")
+            }
+            throw error(root, "document contains no model")
+        }
+        let top = Scope(parent: global)
+        var model = try compileModel(modelEl, parent: global, export: top, topLevel: true, inheritedFloat: false)
+        model.derived = globalDerived + model.derived
+        // Inputs: the active MiningFields of the top-level model.
+        var inputs: [PMMLModel.InputField] = []
+        var targetName: String?
+        if let schema = modelEl.child("MiningSchema") {
+            for mf in schema.all("MiningField") {
+                guard let name = mf.attr("name"), let info = global.lookup(name), let spec = info.dataField else { continue }
+                let usage = mf.attr("usageType") ?? "active"
+                if usage == "target" || usage == "predicted" { targetName = name; continue }
+                inputs.append(.init(name: name, dataType: spec.dataType, opType: spec.opType, validValues: spec.orderedValues,
+                                    intervals: spec.intervals.map { "\($0.leftClosed ? "[" : "(")\($0.left), \($0.right)\($0.rightClosed ? "]" : ")")" },
+                                    slot: spec.slot, missingTexts: spec.missingTexts))
+            }
+        }
+        var columns: [PMMLModel.OutputColumn] = []
+        if let targetName, let info = global.lookup(targetName) {
+            let slot = newSlot()
+            model.targetSlot = slot
+            columns.append(.init(name: targetName, dataType: info.dataType, feature: "predictedValue", slot: slot))
+        }
+        for o in model.outputs where o.isFinal {
+            columns.append(.init(name: o.name, dataType: o.dataType, feature: "\(o.feature)", slot: o.slot))
+        }
+        return PMMLModel(inputFields: inputs, outputColumns: columns, slotCount: slotCount, model: model)
+    }
+}

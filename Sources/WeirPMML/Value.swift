@@ -1,0 +1,108 @@
+/// A field value during scoring.
+public enum Value: Sendable, Equatable {
+    case missing
+    case number(Double)
+    case string(String)
+    case boolean(Bool)
+
+    public var isMissing: Bool { if case .missing = self { return true } else { return false } }
+
+    var double: Double? {
+        switch self {
+        case .number(let d): return d
+        case .boolean(let b): return b ? 1 : 0
+        case .string(let s): return Double(s)
+        case .missing: return nil
+        }
+    }
+
+    var bool: Bool? {
+        switch self {
+        case .boolean(let b): return b
+        case .number(let d): return d != 0
+        case .string(let s):
+            switch s.lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: return nil
+            }
+        case .missing: return nil
+        }
+    }
+
+    /// Canonical text used for category keys.
+    var key: String {
+        switch self {
+        case .missing: return ""
+        case .string(let s): return s
+        case .boolean(let b): return b ? "true" : "false"
+        case .number(let d):
+            if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+            return d.description
+        }
+    }
+}
+
+public enum DataType: String, Sendable {
+    case string, integer, float, double, boolean
+
+    static func parse(_ s: String?) -> DataType? {
+        guard let s else { return nil }
+        return DataType(rawValue: s)
+    }
+
+    var isNumeric: Bool { self == .integer || self == .float || self == .double }
+
+    /// Parses external text into a value of this type; nil when unparsable.
+    func parse(text: String) -> Value? {
+        switch self {
+        case .string: return .string(text)
+        case .double:
+            guard let d = parseNumber(text) else { return nil }
+            return .number(d)
+        case .float:
+            guard let d = parseNumber(text) else { return nil }
+            return .number(Double(Float(d)))
+        case .integer:
+            guard let d = parseNumber(text) else { return nil }
+            if d != d.rounded() { return nil }
+            return .number(d)
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "1": return .boolean(true)
+            case "false", "0": return .boolean(false)
+            default: return nil
+            }
+        }
+    }
+
+    /// Converts an already typed value into this type (e.g. a derived field's declared type).
+    func cast(_ v: Value) -> Value {
+        switch (self, v) {
+        case (_, .missing): return .missing
+        case (.string, _): return .string(v.key)
+        case (.double, .number): return v
+        case (.float, .number(let d)): return .number(Double(Float(d)))
+        case (.integer, .number(let d)):
+            return .number(d.isFinite ? d.rounded(.towardZero) : d)
+        case (.boolean, _): return v.bool.map(Value.boolean) ?? .missing
+        case (_, .string(let s)): return parse(text: s) ?? .missing
+        case (_, .boolean(let b)): return cast(.number(b ? 1 : 0))
+        }
+    }
+}
+
+func parseNumber(_ text: String) -> Double? {
+    let t = text.trimmingWhitespace()
+    if let d = Double(t) { return d }
+    switch t.lowercased() {
+    case "nan": return .nan
+    case "inf", "infinity", "+inf": return .infinity
+    case "-inf", "-infinity": return -.infinity
+    default: return nil
+    }
+}
+
+public enum OpType: String, Sendable {
+    case continuous, categorical, ordinal
+}
