@@ -131,7 +131,12 @@ extension Compiler {
             model.targetSlot = slot
             columns.append(.init(name: targetName, dataType: info.dataType, feature: "predictedValue", slot: slot))
         }
-        for o in model.outputs where o.isFinal {
+        var finalOutputs = model.outputs
+        if finalOutputs.isEmpty, let chain = model.core as? MiningModelCore, chain.method == .modelChain,
+           let last = chain.segments.last {
+            finalOutputs = last.model.outputs
+        }
+        for o in finalOutputs where o.isFinal {
             columns.append(.init(name: o.name, dataType: o.dataType, feature: "\(o.feature)", slot: o.slot))
         }
         return PMMLModel(inputFields: inputs, outputColumns: columns, slotCount: slotCount, model: model)
