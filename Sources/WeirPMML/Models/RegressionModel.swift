@@ -55,9 +55,7 @@ struct RegressionTable: Sendable {
             y += n.coefficient * (n.exponent == 1 ? x : LibM.pow(x, n.exponent))
         }
         for c in categorical {
-            let v = row[c.slot]
-            if v.isMissing { return nil }
-            if v.key == c.key { y += c.coefficient }
+            if row[c.slot].key == c.key { y += c.coefficient }
         }
         for t in terms {
             var p = t.coefficient
