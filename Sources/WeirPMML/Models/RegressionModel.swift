@@ -104,7 +104,11 @@ struct RegressionModelCore: ModelCore {
                 probs[ys.count - 1] = rest
             }
         default:
-            if ys.count == 2 {
+            if ys.count == 2 && floatMath && normalization == .logit {
+                let e = Float(LibM.exp(-ys[0]))
+                probs[0] = Double(Float(1) / (Float(1) + e))
+                probs[1] = Double(Float(1) - Float(probs[0]))
+            } else if ys.count == 2 {
                 probs[0] = round(normalization.link(ys[0]))
                 probs[1] = round(1 - probs[0])
             } else {
