@@ -139,3 +139,29 @@ import WeirTestSupport
         }
     }
 }
+
+@Suite struct LogCleanerTests {
+    @Test func backgroundCleanerCompactsWhileAppendsContinue() throws {
+        try withTemporaryDirectory { dir in
+            var config = LogConfig()
+            config.segmentBytes = 1_000
+            config.compacted = true
+            let log = try PartitionLog(directory: dir, config: config)
+            let cleaner = LogCleaner(intervalMs: 20)
+            cleaner.register(log)
+            cleaner.start()
+            for i in 0..<500 { try log.append(CompactionTests.keyedBatch([("k\(i % 5)", "\(i)")], timestamp: 1)) }
+            let deadline = Date().addingTimeInterval(20)
+            while cleaner.passes < 3 && Date() < deadline { usleep(10_000) }
+            cleaner.stop()
+            cleaner.runOnce()  // a final pass after the last append
+            #expect(cleaner.passes >= 3)
+            #expect(log.logEndOffset == 500)
+            let records = try CompactionTests.records(log)
+            #expect(records.count < 100)  // 500 records over 5 keys: the sealed part holds ≤ 5 per segment run
+            for k in 0..<5 {  // each key's latest value survives
+                #expect(records.last { $0.1 == "k\(k)" }?.2 == "\(495 + k)")
+            }
+        }
+    }
+}
