@@ -54,6 +54,23 @@ enum StorageBenchmark {
         }
         print("")
         try sequentialRead(root: root, seconds: seconds)
+        crcThroughput(seconds: seconds)
+    }
+
+    /// CRC-32C over 1 MiB and over 1 KiB buffers, one core.
+    static func crcThroughput(seconds: Double) {
+        for size in [1 << 20, 1024] {
+            let bytes = [UInt8](repeating: 0x5A, count: size)
+            var total = 0
+            var sink: UInt32 = 0
+            let start = now()
+            while now() - start < seconds / 2 {
+                for _ in 0..<64 { sink &+= bytes.withUnsafeBytes { CRC32C.checksum($0) } }
+                total += 64 * size
+            }
+            let rate = Double(total) / (now() - start)
+            print("CRC-32C over \(size >= 1 << 20 ? "1 MiB" : "1 KiB") buffers: \(fmt(rate / 1e9, 2)) GB/s (one core, hardware: \(CRC32C.isHardwareAccelerated)) [\(sink & 1)]")
+        }
     }
 
     struct Rate {
