@@ -158,12 +158,7 @@ final class Segment: @unchecked Sendable {  // safe: only used under PartitionLo
     /// The position of the batch containing `offset`, or nil when offset ≥ nextOffset.
     func position(of offset: Int64) throws(StorageError) -> Int? {
         guard offset < nextOffset else { return nil }
-        let relative = UInt32(max(0, offset - baseOffset))
-        var low = 0, high = offsetIndex.count - 1, start = 0
-        while low <= high {  // last entry with relativeOffset <= relative
-            let mid = (low + high) / 2
-            if offsetIndex[mid].relativeOffset <= relative { start = Int(offsetIndex[mid].position); low = mid + 1 } else { high = mid - 1 }
-        }
+        let start = indexedPosition(atOrBefore: UInt32(max(0, offset - baseOffset)))
         var position = start
         while position < size {
             let head = try file.read(count: RecordBatchHeader.size, at: position)
@@ -174,13 +169,26 @@ final class Segment: @unchecked Sendable {  // safe: only used under PartitionLo
         return nil
     }
 
+    /// Position of the last offset-index entry whose relative offset is ≤ `relative` (0 if none).
+    private func indexedPosition(atOrBefore relative: UInt32) -> Int {
+        var low = 0, high = offsetIndex.count - 1, start = 0
+        while low <= high {
+            let mid = (low + high) / 2
+            if offsetIndex[mid].relativeOffset <= relative { start = Int(offsetIndex[mid].position); low = mid + 1 } else { high = mid - 1 }
+        }
+        return start
+    }
+
     /// The first offset whose batch maxTimestamp ≥ `timestamp`, as (batch position), or nil.
     func position(forTimestamp timestamp: Int64) throws(StorageError) -> Int? {
         guard maxTimestamp >= timestamp else { return nil }
-        var start = 0
-        for entry in timeIndex where entry.timestamp < timestamp {  // entries are few; linear is fine
-            if let p = offsetIndex.last(where: { $0.relativeOffset <= entry.relativeOffset }) { start = Int(p.position) }
+        // The last time-index entry below `timestamp` bounds where a later batch can start.
+        var low = 0, high = timeIndex.count - 1, relative: UInt32 = 0
+        while low <= high {
+            let mid = (low + high) / 2
+            if timeIndex[mid].timestamp < timestamp { relative = timeIndex[mid].relativeOffset; low = mid + 1 } else { high = mid - 1 }
         }
+        let start = indexedPosition(atOrBefore: relative)
         var position = start
         while position < size {
             let head = try file.read(count: RecordBatchHeader.size, at: position)
