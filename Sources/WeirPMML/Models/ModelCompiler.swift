@@ -109,6 +109,10 @@ extension Compiler {
         case "TreeModel": core = try compileTreeModel(context)
         case "RegressionModel": core = try compileRegressionModel(context)
         case "MiningModel": core = try compileMiningModel(context)
+        case "ClusteringModel": core = try compileClusteringModel(context)
+        case "NearestNeighborModel": core = try compileNearestNeighborModel(context)
+        case "SupportVectorMachineModel": core = try compileSupportVectorMachineModel(context)
+        case "AnomalyDetectionModel": core = try compileAnomalyDetectionModel(context)
         default: throw unsupported(e, "model type \(e.name)")
         }
         let outputs = try compileOutput(e.child("Output"), scope, exportTo: export)
