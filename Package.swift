@@ -7,6 +7,8 @@
 //   L2 WeirRecords -> WeirCompression, CWeirCRC, NIOCore   (RecordBatch v2, varints, CRC-32C)
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
 //      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
+//   L4 WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
+//      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
 //   L6 weir (executable)
 import PackageDescription
 
@@ -27,12 +29,18 @@ let package = Package(
         .library(name: "WeirProtocol", targets: ["WeirProtocol"]),
         .library(name: "WeirStorage", targets: ["WeirStorage"]),
         .library(name: "WeirPMML", targets: ["WeirPMML"]),
+        .library(name: "WeirBroker", targets: ["WeirBroker"]),
+        .library(name: "WeirClient", targets: ["WeirClient"]),
         .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // L0: system libraries (Debian: liblz4-dev, zlib1g-dev, libxml2-dev) and our C shim.
@@ -68,12 +76,40 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
+        // L4
+        .target(
+            name: "WeirBroker",
+            dependencies: [
+                "WeirProtocol", "WeirStorage", "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: weirSettings
+        ),
+        .target(
+            name: "WeirClient",
+            dependencies: [
+                "WeirProtocol", "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: weirSettings
+        ),
+
         // Executable
         .executableTarget(
             name: "weir",
             dependencies: [
-                "WeirPMML", "WeirStorage", "WeirRecords",
+                "WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: weirSettings
         ),
@@ -89,6 +125,11 @@ let package = Package(
         .testTarget(name: "WeirRecordsTests", dependencies: ["WeirRecords", "WeirTestSupport"], swiftSettings: weirSettings),
         .testTarget(name: "WeirProtocolTests", dependencies: ["WeirProtocol", "WeirTestSupport"], swiftSettings: weirSettings),
         .testTarget(name: "WeirStorageTests", dependencies: ["WeirStorage", "WeirTestSupport"], swiftSettings: weirSettings),
+        .testTarget(
+            name: "WeirBrokerTests",
+            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: weirSettings
+        ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
         .testTarget(name: "LayeringTests", swiftSettings: weirSettings),
     ]

@@ -1,0 +1,1 @@
+// The broker: request handlers over topics, producer state and the group coordinator.
