@@ -113,6 +113,11 @@ extension Compiler {
         case "NearestNeighborModel": core = try compileNearestNeighborModel(context)
         case "SupportVectorMachineModel": core = try compileSupportVectorMachineModel(context)
         case "AnomalyDetectionModel": core = try compileAnomalyDetectionModel(context)
+        case "RuleSetModel": core = try compileRuleSetModel(context)
+        case "Scorecard": core = try compileScorecard(context)
+        case "GeneralRegressionModel": core = try compileGeneralRegressionModel(context)
+        case "NaiveBayesModel": core = try compileNaiveBayesModel(context)
+        case "NeuralNetwork": core = try compileNeuralNetwork(context)
         default: throw unsupported(e, "model type \(e.name)")
         }
         let outputs = try compileOutput(e.child("Output"), scope, exportTo: export)
