@@ -96,11 +96,16 @@ extension Compiler {
         }
         guard let list = e.child("BayesInputs") else { throw error(e, "NaiveBayesModel without BayesInputs") }
         var inputs: [NaiveBayesCore.Input] = []
+        // Pre-4.2 documents (R's pmml package) wrap continuous BayesInputs in an Extension.
+        var bayesInputs: [XElement] = []
         for bi in list.children {
-            guard bi.name == "BayesInput" else {
-                if bi.name == "Extension" { continue }
-                throw unsupported(bi, "element \(bi.name) in BayesInputs")
+            switch bi.name {
+            case "BayesInput": bayesInputs.append(bi)
+            case "Extension": bayesInputs.append(contentsOf: bi.all("BayesInput"))
+            default: throw unsupported(bi, "element \(bi.name) in BayesInputs")
             }
+        }
+        for bi in bayesInputs {
             let name = try required(bi, "fieldName")
             let f = try field(bi, name, in: c.scope)
             if let stats = bi.child("TargetValueStats") {
