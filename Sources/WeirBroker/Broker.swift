@@ -120,7 +120,7 @@ public final class Broker: Sendable {
         case .createTopics(let r):
             return eventLoop.makeSucceededFuture(.createTopics(createTopics(r)))
         case .deleteTopics(let r):
-            return eventLoop.makeFutureWithTask { .deleteTopics(await self.deleteTopics(r)) }
+            return eventLoop.makeSucceededFuture(.deleteTopics(deleteTopics(r)))
         case .createPartitions(let r):
             return eventLoop.makeSucceededFuture(.createPartitions(createPartitions(r)))
         case .describeConfigs(let r):
