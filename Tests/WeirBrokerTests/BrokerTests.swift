@@ -290,6 +290,8 @@ import WeirRecords
         #expect(text.contains("weir_request_duration_seconds_bucket{api=\"Produce\""))
         #expect(text.contains("weir_log_end_offset{topic=\"m\",partition=\"0\"} 1"))
         #expect(text.contains("weir_fsync_wait_seconds_count"))
+        #expect(text.contains("weir_group_commit_batches_bucket{le=\"1.0\"} 1"))
+        #expect(text.contains("weir_connections 1"))
         await tb.stop()
     }
 }
