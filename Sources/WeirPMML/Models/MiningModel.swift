@@ -120,8 +120,7 @@ struct MiningModelCore: ModelCore {
         default: break
         }
         out.probabilities = probs
-        var best = 0
-        for i in probs.indices where probs[i] > probs[best] { best = i }
+        let best = winningIndex(probs)
         out.value = cats.isEmpty ? .missing : .string(cats[best])
         return out
     }
