@@ -3,11 +3,14 @@ struct OutputProgram: Sendable {
     enum Feature: Sendable {
         case predictedValue
         case probability(String?)
-        case confidence
+        case confidence(String?)
         case affinity(String?)
         case entityId
         case reasonCode(Int)
         case expression(Expr)
+        /// entityId / affinity with an explicit `rank` (nearest first).
+        case rankedEntityId(Int)
+        case rankedAffinity(Int)
     }
 
     var name: String
@@ -24,9 +27,12 @@ struct OutputProgram: Sendable {
             let c = cat ?? p.value.key
             if p.value.isMissing && p.probabilities.isEmpty { v = .missing }
             else { v = p.probability(of: c).map(Value.number) ?? .number(0) }
-        case .confidence:
-            if let c = p.confidence { v = .number(c) }
-            else if let cs = p.confidences, let i = p.categories.firstIndex(of: p.value.key) { v = .number(cs[i]) }
+        case .confidence(let cat):
+            if let cat, let cs = p.confidences {
+                // A category the model gave no confidence (e.g. no rule for it fired) has confidence 0.
+                v = p.value.isMissing ? .missing : .number(p.categories.firstIndex(of: cat).map { cs[$0] } ?? 0)
+            } else if let c = p.confidence, cat == nil || cat == p.value.key { v = .number(c) }
+            else if let cs = p.confidences, let i = p.categories.firstIndex(of: cat ?? p.value.key) { v = .number(cs[i]) }
             else { v = .missing }
         case .affinity(let cat):
             if let cat { v = p.affinities[cat].map(Value.number) ?? .missing }
@@ -35,6 +41,14 @@ struct OutputProgram: Sendable {
         case .reasonCode(let rank):
             v = rank >= 1 && rank <= p.reasonCodes.count ? .string(p.reasonCodes[rank - 1]) : .missing
         case .expression(let e): v = e.eval(&row)
+        case .rankedEntityId(let rank):
+            if rank >= 1 && rank <= p.rankedIds.count { v = p.rankedIds[rank - 1] }
+            else if rank == 1 && p.rankedIds.isEmpty { v = p.entityId }
+            else { v = .missing }
+        case .rankedAffinity(let rank):
+            if rank >= 1 && rank <= p.rankedAffinities.count { v = .number(p.rankedAffinities[rank - 1]) }
+            else if rank == 1 && p.rankedAffinities.isEmpty { v = p.affinity.map(Value.number) ?? .missing }
+            else { v = .missing }
         }
         guard let dataType else { return v }
         return dataType.cast(v)
@@ -53,9 +67,21 @@ extension Compiler {
             switch featureName {
             case "predictedValue", "predictedDisplayValue": feature = .predictedValue
             case "probability": feature = .probability(o.attr("value"))
-            case "confidence": feature = .confidence
-            case "affinity", "entityAffinity", "clusterAffinity": feature = .affinity(o.attr("value"))
-            case "entityId", "clusterId": feature = .entityId
+            case "confidence": feature = .confidence(o.attr("value"))
+            case "affinity", "entityAffinity", "clusterAffinity":
+                if let r = o.attr("rank"), o.attr("value") == nil {
+                    guard let rank = Int(r), rank >= 1 else { throw error(o, "rank \"\(r)\" is not a positive integer") }
+                    feature = .rankedAffinity(rank)
+                } else {
+                    feature = .affinity(o.attr("value"))
+                }
+            case "entityId", "clusterId":
+                if let r = o.attr("rank") {
+                    guard let rank = Int(r), rank >= 1 else { throw error(o, "rank \"\(r)\" is not a positive integer") }
+                    feature = .rankedEntityId(rank)
+                } else {
+                    feature = .entityId
+                }
             case "reasonCode": feature = .reasonCode(Int(o.attr("rank") ?? "1") ?? 1)
             case "transformedValue", "decision":
                 guard let ex = o.children.first(where: { Self.expressionNames.contains($0.name) }) else {

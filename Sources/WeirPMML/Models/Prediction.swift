@@ -10,6 +10,11 @@ struct Prediction: Sendable {
     var affinities: [String: Double] = [:]
     var affinity: Double? = nil
     var reasonCodes: [String] = []
+    /// Entities ranked nearest first (NearestNeighborModel neighbours) and their affinities.
+    var rankedIds: [Value] = []
+    var rankedAffinities: [Double] = []
+    /// Index of the winning cluster in document order (ClusteringModel).
+    var clusterIndex: Int? = nil
 
     static let missing = Prediction()
 
