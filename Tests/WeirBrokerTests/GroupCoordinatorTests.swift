@@ -435,6 +435,7 @@ import WeirTestSupport
         try await eventually("newcomer parked") { await coordinator.inspect("g")?.parkedJoins == 1 }
         await coordinator.shutdown()
         #expect(try await newcomer.value(within: 1_000).errorCode == .notCoordinator)
+        #expect(await coordinator.joinGroup(joinRequest(session: 10_000), version: 3, client: consumerClient).errorCode == .notCoordinator)
         let final = await coordinator.inspect("g")
         #expect(final?.parkedJoins == 0 && final?.parkedSyncs == 0)
     }

@@ -46,6 +46,8 @@ public actor GroupCoordinator {
     let logger: Logger
     let config: GroupCoordinatorConfig
     var groups: [String: ClassicGroup] = [:]
+    /// After `shutdown()` no JoinGroup or SyncGroup is parked any more (the server is draining).
+    var isShutDown = false
 
     /// `offsetsLog` is the single partition of the internal compacted topic `__consumer_offsets`;
     /// committed offsets and group metadata are replayed from it here.
@@ -91,7 +93,6 @@ public actor GroupCoordinator {
             member.isNew = false
             group.add(member)
         }
-        group.protocolType = value.protocolType.isEmpty ? nil : value.protocolType
         if !group.members.isEmpty {
             group.protocolName = value.protocolName
             if let leader = value.leaderId, group.member(leader) != nil { group.leaderId = leader }
@@ -137,8 +138,10 @@ public actor GroupCoordinator {
         }
     }
 
-    /// Answers every parked JoinGroup and SyncGroup with NOT_COORDINATOR; the server calls this when it stops.
+    /// Answers every parked JoinGroup and SyncGroup with NOT_COORDINATOR, and any later ones at once, so
+    /// the server's drain does not wait for rebalances; commits and fetches keep working until the log closes.
     public func shutdown() {
+        isShutDown = true
         for group in groups.values {
             for member in group.members {
                 member.resumeJoin(Self.joinError(member.memberId, .notCoordinator))
@@ -187,6 +190,7 @@ public actor GroupCoordinator {
         _ r: JoinGroupRequest, version: Int16, client: GroupClient, waiter: CheckedContinuation<JoinGroupResponse, Never>
     ) {
         let now = clock()
+        guard !isShutDown else { return waiter.resume(returning: Self.joinError(r.memberId, .notCoordinator)) }
         guard !r.groupId.isEmpty else { return waiter.resume(returning: Self.joinError(r.memberId, .invalidGroupId)) }
         guard (config.minSessionTimeoutMs...config.maxSessionTimeoutMs).contains(r.sessionTimeoutMs) else {
             return waiter.resume(returning: Self.joinError(r.memberId, .invalidSessionTimeout))
@@ -432,6 +436,7 @@ public actor GroupCoordinator {
 
     private func handleSync(_ r: SyncGroupRequest, version: Int16, waiter: CheckedContinuation<SyncGroupResponse, Never>) {
         let now = clock()
+        guard !isShutDown else { return waiter.resume(returning: SyncGroupResponse(errorCode: .notCoordinator)) }
         guard !r.groupId.isEmpty else { return waiter.resume(returning: SyncGroupResponse(errorCode: .invalidGroupId)) }
         guard let group = groups[r.groupId] else { return waiter.resume(returning: SyncGroupResponse(errorCode: .unknownMemberId)) }
         let instanceId = version >= 3 ? r.groupInstanceId : nil
@@ -553,6 +558,8 @@ public actor GroupCoordinator {
     /// Removes a member (left, session expired, never synced) and moves the group on: a settled group
     /// rebalances, a rebalancing one may now be complete.
     private func removeMemberAndUpdateGroup(_ group: ClassicGroup, _ member: GroupMember, now: Int64) {
+        // Already gone (an earlier removal in the same sweep completed the join without it): nothing to redo.
+        guard group.member(member.memberId) === member else { return }
         member.resumeJoin(Self.joinError("", .unknownMemberId))
         member.resumeSync(SyncGroupResponse(errorCode: .unknownMemberId))
         group.remove(member.memberId)
