@@ -48,7 +48,7 @@ public final class Broker: Sendable {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let disk = CachedDisk(POSIXDisk(), capacity: 1024)
         cleaner = LogCleaner(logger: logger)
-        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger)
+        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics)
         producerIds = try ProducerIdAllocator(directory: data)
         var offsetsConfig = LogConfig()
         offsetsConfig.compacted = true

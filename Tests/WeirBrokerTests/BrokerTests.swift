@@ -290,6 +290,40 @@ import WeirRecords
         #expect(text.contains("weir_request_duration_seconds_bucket{api=\"Produce\""))
         #expect(text.contains("weir_log_end_offset{topic=\"m\",partition=\"0\"} 1"))
         #expect(text.contains("weir_fsync_wait_seconds_count"))
+        #expect(text.contains("weir_group_commit_batches_bucket{le=\"1.0\"} 1"))
+        #expect(text.contains("weir_connections 1"))
+        await tb.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        // 200 requests sent before reading any answer (more than the per-connection in-flight limit):
+        // produce, metadata and fetch mixed, so some complete later than others internally.
+        var ids: [Int32] = []
+        var kinds: [Int] = []
+        for i in 0..<200 {
+            switch i % 3 {
+            case 0: ids.append(try c.send(produceRequest(topic: "pipe", batch: try makeBatch(["v\(i)"])), version: 7))
+            case 1: ids.append(try c.send(MetadataRequest(topics: [.init(name: "pipe")]), version: 8))
+            default: ids.append(try c.send(fetchRequest(topic: "pipe", offset: 0, maxWaitMs: 5), version: 11))
+            }
+            kinds.append(i % 3)
+        }
+        var produced: [Int64] = []
+        for (id, kind) in zip(ids, kinds) {
+            let frame = try #require(try c.readFrame())
+            switch kind {
+            case 0:
+                let (h, body) = try ProduceResponse.decodeFrame(frame, version: 7)
+                #expect(h.correlationId == id)
+                produced.append(body.responses[0].partitionResponses[0].baseOffset)
+            case 1: #expect(try MetadataResponse.decodeFrame(frame, version: 8).header.correlationId == id)
+            default: #expect(try FetchResponse.decodeFrame(frame, version: 11).header.correlationId == id)
+            }
+        }
+        #expect(produced == Array(0..<Int64(produced.count)))
         await tb.stop()
     }
 }

@@ -81,6 +81,23 @@ import Testing
         #expect(F.close(r["pa"], 0.75))
     }
 
+    @Test func nonPositiveVarianceIsALoadError() {
+        let error = #expect(throws: PMMLError.self) {
+            try F.load(Self.model(distributionB: "<GaussianDistribution mean=\"1\" variance=\"0\"/>"))
+        }
+        #expect(error?.element == "GaussianDistribution")
+    }
+
+    @Test func poissonCountsUseTheProbabilityMassFunction() throws {
+        let m = try F.load(Self.model(distributionB: "<PoissonDistribution mean=\"2\"/>"))
+        // a: 3 * phi(3); b: 1 * e^-2 2^3 / 3!.
+        let a = 3 * 0.0044318484119380075
+        let b = 0.1804470443154836
+        let r = try F.score(m, ["x": "3"])
+        #expect(F.close(r["pa"], a / (a + b)))
+        #expect(r["t"] == .string("b"))
+    }
+
     @Test func unsupportedDistributionIsALoadError() {
         let error = #expect(throws: PMMLError.self) {
             try F.load(Self.model(distributionB: "<UniformDistribution lower=\"0\" upper=\"1\"/>"))

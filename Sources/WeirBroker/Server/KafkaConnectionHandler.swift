@@ -15,6 +15,12 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when every response accepted so far has been written: responses are chained on it.
     private var tail: EventLoopFuture<Void>?
     private var closing = false
+    /// Requests read but not yet answered on this connection; reading pauses at `maxInFlight` (Kafka mutes
+    /// a connection while it answers) and while the socket is not writable, so a client that stops
+    /// reading responses cannot make the broker buffer without bound.
+    private var inFlight = 0
+    private static let maxInFlight = 32
+    private var readingPaused = false
 
     init(broker: Broker, tracker: ConnectionTracker, logger: Logger) {
         self.broker = broker
@@ -68,11 +74,17 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private func respond(_ context: ChannelHandlerContext, header: RequestHeader, started: NIODeadline, version: Int16, future: EventLoopFuture<KafkaResponse?>) {
         let previous = tail ?? context.eventLoop.makeSucceededVoidFuture()
         tracker.requestStarted()
+        inFlight += 1
+        updateReading(context)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let broker = self.broker
         tail = previous.flatMap { future }.map { response in
             let (handler, context) = loopBound.value
-            defer { handler.tracker.requestFinished() }
+            defer {
+                handler.tracker.requestFinished()
+                handler.inFlight -= 1
+                handler.updateReading(context)
+            }
             let elapsed = UInt64(max(0, (NIODeadline.now() - started).nanoseconds))
             guard let response else {  // acks=0: no answer
                 broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: nil)
@@ -86,9 +98,22 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }.flatMapErrorWithEventLoop { error, eventLoop in
             let (handler, context) = loopBound.value
             handler.tracker.requestFinished()
+            handler.inFlight -= 1
             handler.close(context, reason: "\(header.apiKey) v\(header.apiVersion) failed: \(error)")
             return eventLoop.makeSucceededVoidFuture()
         }
+    }
+
+    private func updateReading(_ context: ChannelHandlerContext) {
+        let shouldPause = inFlight >= Self.maxInFlight || !context.channel.isWritable
+        guard shouldPause != readingPaused, !closing else { return }
+        readingPaused = shouldPause
+        context.channel.setOption(ChannelOptions.autoRead, value: !shouldPause).whenFailure { _ in }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateReading(context)
+        context.fireChannelWritabilityChanged()
     }
 
     private func close(_ context: ChannelHandlerContext, reason: String) {

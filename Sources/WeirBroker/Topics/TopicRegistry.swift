@@ -24,6 +24,7 @@ public final class TopicRegistry: Sendable {
     private let disk: any Disk
     private let cleaner: LogCleaner
     private let logger: Logger
+    private let metrics: BrokerMetrics?
     private let topics: Mutex<[String: Topic]>
     /// Serialises create/delete/alter so metadata files and the map change together.
     private let adminLock = Mutex(())
@@ -47,7 +48,8 @@ public final class TopicRegistry: Sendable {
     }
 
     /// Opens every topic found under `<data>/topics`, recovering each partition's log.
-    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger) throws {
+    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, metrics: BrokerMetrics? = nil) throws {
+        self.metrics = metrics
         directory = dataDirectory + "/topics"
         self.disk = disk
         self.cleaner = cleaner
@@ -69,13 +71,13 @@ public final class TopicRegistry: Sendable {
                 if let problem = TopicConfig.problem(name: k, value: v) { throw BrokerError("\(metaPath): \(problem)") }
                 config.set(k, v)
             }
-            found[name] = try Self.open(name: name, count: file.partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: [])
+            found[name] = try Self.open(name: name, count: file.partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
         }
         topics = Mutex(found)
         logger.info("topics loaded", metadata: ["count": "\(found.count)"])
     }
 
-    private static func open(name: String, count: Int32, config: TopicConfig, in directory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, existing: [Partition]) throws -> Topic {
+    private static func open(name: String, count: Int32, config: TopicConfig, in directory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, metrics: BrokerMetrics?, existing: [Partition]) throws -> Topic {
         var partitions = existing
         for p in Int32(existing.count)..<count {
             let log: PartitionLog
@@ -85,6 +87,7 @@ public final class TopicRegistry: Sendable {
                 throw BrokerError("cannot open partition \(name)-\(p): \(error)")
             }
             cleaner.register(log)
+            if let metrics { log.observeSyncs { metrics.fdatasync(batches: $0, nanoseconds: $1) } }
             partitions.append(Partition(topic: name, index: p, log: log))
         }
         return Topic(name: name, partitions: partitions, config: config)
@@ -120,7 +123,7 @@ public final class TopicRegistry: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: "\(directory)/\(name)", withIntermediateDirectories: true)
                 try writeMeta(name: name, partitions: partitions, config: config)
-                let t = try Self.open(name: name, count: partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: [])
+                let t = try Self.open(name: name, count: partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
                 topics.withLock { $0[name] = t }
                 logger.info("topic created", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
                 return t
@@ -170,7 +173,7 @@ public final class TopicRegistry: Sendable {
             if validateOnly { return }
             do {
                 try writeMeta(name: name, partitions: count, config: t.config)
-                let grown = try Self.open(name: name, count: count, config: t.config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: t.partitions)
+                let grown = try Self.open(name: name, count: count, config: t.config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: t.partitions)
                 topics.withLock { $0[name] = grown }
             } catch {
                 throw TopicError(.kafkaStorageError, "cannot add partitions to '\(name)': \(error)")
