@@ -56,7 +56,9 @@ public final class Broker: Sendable {
         offsetsConfig.segmentBytes = 100 << 20
         offsetsLog = try PartitionLog(directory: data + "/" + Self.offsetsTopic, config: offsetsConfig, disk: disk, logger: logger)
         cleaner.register(offsetsLog)
-        groups = try GroupCoordinator(offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger)
+        groups = try GroupCoordinator(
+            offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
+            config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs))
         durabilityPool = NIOThreadPool(numberOfThreads: configuration.durabilityThreads)
         durabilityPool.start()
         cleaner.start()
