@@ -287,7 +287,7 @@ extension Compiler {
     }
 
     /// The name of the model's target MiningField.
-    private func targetFieldName(_ model: XElement) -> String? {
+    func targetFieldName(_ model: XElement) -> String? {
         model.child("MiningSchema")?.all("MiningField").first {
             let u = $0.attr("usageType")
             return u == "target" || u == "predicted"
