@@ -102,7 +102,8 @@ struct GeneralRegressionCore: ModelCore {
         case cox(CoxBaseline)
     }
 
-    enum Number: Sendable {
+    /// offset or trials: a constant, or a field that must not be missing.
+    enum Operand: Sendable {
         case constant(Double)
         case field(Int, name: String)
     }
@@ -129,10 +130,10 @@ struct GeneralRegressionCore: ModelCore {
     var equations: [GeneralRegressionEquation]
     var categories: [String]
     var classification: Bool
-    var offset: Number?
-    var trials: Number?
+    var offset: Operand?
+    var trials: Operand?
 
-    private func value(_ n: Number?, _ row: Row, integer: Bool = false) throws(RowRejection) -> Double? {
+    private func value(_ n: Operand?, _ row: Row, integer: Bool = false) throws(RowRejection) -> Double? {
         switch n {
         case nil: return nil
         case .constant(let d)?: return d
@@ -351,7 +352,7 @@ extension Compiler {
             default: throw unsupported(e, "\(attribute) \"\(name)\"")
             }
         }
-        func number(_ variable: String, _ constant: String) throws(PMMLError) -> GeneralRegressionCore.Number? {
+        func number(_ variable: String, _ constant: String) throws(PMMLError) -> GeneralRegressionCore.Operand? {
             if let name = e.attr(variable) { return .field(try field(e, name, in: c.scope).slot, name: name) }
             return try double(e, constant).map { .constant($0) }
         }
