@@ -313,6 +313,34 @@ import WeirTestSupport
         #expect(await reopened.listGroups(ListGroupsRequest(), version: 2).groups.map(\.groupId) == ["live", "solo"])
     }
 
+    @Test func replayAfterCompactionRebuildsTheSameState() async throws {
+        var harness = GroupHarness()
+        harness.segmentBytes = 700  // many sealed segments for the cleaner
+        let log = try harness.openLog()
+        let coordinator = try harness.coordinator(log: log)
+        let live = try await joinStableGroup(coordinator, harness, group: "live", count: 1)[0]
+        for round in 0..<40 {
+            let offsets = (0..<4).map { ("t", Int32($0), Int64(round * 10 + $0)) }
+            #expect(commitErrors(await coordinator.offsetCommit(commitRequest(offsets), version: 2)).allSatisfy { $0 == .none })
+            if round == 20 { _ = await coordinator.offsetCommit(commitRequest([("t", 0, 1)], group: "doomed"), version: 2) }
+        }
+        #expect(await coordinator.deleteGroups(DeleteGroupsRequest(groupsNames: ["doomed"]), version: 1).results[0].errorCode == .none)
+        for round in 40..<45 {
+            _ = await coordinator.offsetCommit(commitRequest([("t", 0, Int64(round * 10))]), version: 2)
+        }
+        let before = await coordinator.committedOffsets().map { "\($0.group) \($0.topic) \($0.partition) \($0.offset)" }
+        #expect(log.segmentCount > 5)
+
+        let report = try log.compact(nowMs: harness.clock.now + 86_400_000, deleteRetentionMs: 0)
+        #expect(report.recordsRemoved > 100)
+        try log.close()
+        let reopened = try harness.coordinator()
+        #expect(await reopened.committedOffsets().map { "\($0.group) \($0.topic) \($0.partition) \($0.offset)" } == before)
+        #expect(before == ["g t 0 440", "g t 1 391", "g t 2 392", "g t 3 393"])
+        #expect(await reopened.inspect("live")?.members == [live.memberId])
+        #expect(await reopened.inspect("doomed") == nil)
+    }
+
     @Test func deleteGroupRemovesOnlyEmptyGroupsAndTheirOffsets() async throws {
         let harness = GroupHarness()
         let coordinator = try harness.coordinator()
