@@ -341,6 +341,44 @@ import WeirTestSupport
         #expect(await reopened.inspect("doomed") == nil)
     }
 
+    @Test func offsetsOfEmptyAndStandaloneGroupsExpireAfterTheRetention() async throws {
+        var harness = GroupHarness()
+        harness.config.offsetsRetentionMs = 60_000
+        harness.config.offsetsRetentionCheckIntervalMs = 1_000
+        let coordinator = try harness.coordinator()
+        func groupsWithOffsets(_ c: GroupCoordinator) async -> [String] { Array(Set(await c.committedOffsets().map(\.group))).sorted() }
+
+        _ = await coordinator.offsetCommit(commitRequest([("t", 0, 1)], group: "standalone"), version: 2)
+        let stable = try await joinStableGroup(coordinator, harness, group: "stable", count: 1)[0]
+        _ = await coordinator.offsetCommit(commitRequest([("t", 0, 2)], group: "stable", generation: 1, member: stable.memberId), version: 2)
+        let leaver = try await joinStableGroup(coordinator, harness, group: "left", count: 1)[0]
+        _ = await coordinator.offsetCommit(commitRequest([("t", 0, 3)], group: "left", generation: 1, member: leaver.memberId), version: 2)
+
+        harness.clock.advance(30_000)
+        #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
+        _ = await coordinator.leaveGroup(LeaveGroupRequest(groupId: "left", memberId: leaver.memberId), version: 1)  // Empty from now
+        // A newer standalone commit on another partition keeps its own clock.
+        _ = await coordinator.offsetCommit(commitRequest([("t", 1, 4)], group: "standalone"), version: 2)
+        await coordinator.tick()
+        #expect(await groupsWithOffsets(coordinator) == ["left", "stable", "standalone"])
+
+        harness.clock.advance(30_000)  // standalone t/0 is 60 s old; "left" has been Empty for 30 s
+        #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
+        await coordinator.tick()
+        #expect(fetched(await coordinator.offsetFetch(OffsetFetchRequest(groupId: "standalone", topics: nil), version: 5)) == ["t/1": 4])
+        #expect(await groupsWithOffsets(coordinator) == ["left", "stable", "standalone"])
+
+        harness.clock.advance(30_000)
+        #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
+        await coordinator.tick()
+        // A group with members keeps its offsets however old they are.
+        #expect(await groupsWithOffsets(coordinator) == ["stable"])
+        #expect(await coordinator.listGroups(ListGroupsRequest(), version: 2).groups.map(\.groupId) == ["stable"])
+        // The expiry is in the log too.
+        let reopened = try harness.coordinator()
+        #expect(await groupsWithOffsets(reopened) == ["stable"])
+    }
+
     @Test func deleteGroupRemovesOnlyEmptyGroupsAndTheirOffsets() async throws {
         let harness = GroupHarness()
         let coordinator = try harness.coordinator()
