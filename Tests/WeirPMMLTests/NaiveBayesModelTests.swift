@@ -74,6 +74,12 @@ import Testing
         #expect(r["t"] == .string("a"))
     }
 
+    @Test func winnerRanksNaNAboveNumbersLikeJPMML() {
+        #expect(winningIndex([0.2, .nan, .nan, 0.9]) == 1)
+        #expect(winningIndex([0.2, 0.9, 0.9]) == 1)
+        #expect(winningIndex([]) == -1)
+    }
+
     @Test func densityBelowThresholdIsRaisedToIt() throws {
         let m = try F.load(Self.model())
         // Both densities at x = 100 underflow below 0.001: a = 3 * 0.001, b = 1 * 0.001.

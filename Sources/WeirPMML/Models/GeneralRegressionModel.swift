@@ -199,8 +199,7 @@ struct GeneralRegressionCore: ModelCore {
             let sum = probs.reduce(0, +)
             for i in probs.indices { probs[i] /= sum }
         }
-        var best = 0
-        for i in probs.indices where probs[i] > probs[best] { best = i }
+        let best = winningIndex(probs)
         p.categories = categories
         p.probabilities = probs
         p.value = .string(categories[best])

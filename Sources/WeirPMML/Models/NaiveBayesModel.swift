@@ -63,8 +63,7 @@ struct NaiveBayesCore: ModelCore {
         var p = Prediction()
         p.categories = categories
         p.probabilities = likelihood.map { $0 / sum }
-        var best = 0
-        for i in p.probabilities.indices where p.probabilities[i] > p.probabilities[best] { best = i }
+        let best = winningIndex(p.probabilities)
         p.value = .string(categories[best])
         return p
     }

@@ -125,7 +125,7 @@ struct NeuralNetworkCore: ModelCore {
             guard case .category(let c) = mapping else { continue }
             p.categories.append(c)
             p.probabilities.append(values[i])
-            if best < 0 || values[i] > values[outputs[best].0] { best = k }
+            if best < 0 || ranksAbove(values[i], values[outputs[best].0]) { best = k }
         }
         guard best >= 0, case .category(let winner) = outputs[best].1 else { return .missing }
         p.value = .string(winner)
