@@ -24,6 +24,9 @@ final class MetadataLog: Sendable {
         config.compacted = true
         config.retentionMs = -1
         config.segmentBytes = 16 << 20
+        // Tombstones stay (they are tiny): one compacted away would let a directory left by an
+        // interrupted deletion be adopted back as a topic.
+        config.deleteRetentionMs = 100 * 365 * 86_400_000
         log = try PartitionLog(directory: dataDirectory + "/" + Self.directoryName, config: config, disk: disk, logger: logger)
     }
 
