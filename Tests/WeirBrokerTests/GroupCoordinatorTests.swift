@@ -313,6 +313,72 @@ import WeirTestSupport
         #expect(await reopened.listGroups(ListGroupsRequest(), version: 2).groups.map(\.groupId) == ["live", "solo"])
     }
 
+    @Test func replayAfterCompactionRebuildsTheSameState() async throws {
+        var harness = GroupHarness()
+        harness.segmentBytes = 700  // many sealed segments for the cleaner
+        let log = try harness.openLog()
+        let coordinator = try harness.coordinator(log: log)
+        let live = try await joinStableGroup(coordinator, harness, group: "live", count: 1)[0]
+        for round in 0..<40 {
+            let offsets = (0..<4).map { ("t", Int32($0), Int64(round * 10 + $0)) }
+            #expect(commitErrors(await coordinator.offsetCommit(commitRequest(offsets), version: 2)).allSatisfy { $0 == .none })
+            if round == 20 { _ = await coordinator.offsetCommit(commitRequest([("t", 0, 1)], group: "doomed"), version: 2) }
+        }
+        #expect(await coordinator.deleteGroups(DeleteGroupsRequest(groupsNames: ["doomed"]), version: 1).results[0].errorCode == .none)
+        for round in 40..<45 {
+            _ = await coordinator.offsetCommit(commitRequest([("t", 0, Int64(round * 10))]), version: 2)
+        }
+        let before = await coordinator.committedOffsets().map { "\($0.group) \($0.topic) \($0.partition) \($0.offset)" }
+        #expect(log.segmentCount > 5)
+
+        let report = try log.compact(nowMs: harness.clock.now + 86_400_000, deleteRetentionMs: 0)
+        #expect(report.recordsRemoved > 100)
+        try log.close()
+        let reopened = try harness.coordinator()
+        #expect(await reopened.committedOffsets().map { "\($0.group) \($0.topic) \($0.partition) \($0.offset)" } == before)
+        #expect(before == ["g t 0 440", "g t 1 391", "g t 2 392", "g t 3 393"])
+        #expect(await reopened.inspect("live")?.members == [live.memberId])
+        #expect(await reopened.inspect("doomed") == nil)
+    }
+
+    @Test func offsetsOfEmptyAndStandaloneGroupsExpireAfterTheRetention() async throws {
+        var harness = GroupHarness()
+        harness.config.offsetsRetentionMs = 60_000
+        harness.config.offsetsRetentionCheckIntervalMs = 1_000
+        let coordinator = try harness.coordinator()
+        func groupsWithOffsets(_ c: GroupCoordinator) async -> [String] { Array(Set(await c.committedOffsets().map(\.group))).sorted() }
+
+        _ = await coordinator.offsetCommit(commitRequest([("t", 0, 1)], group: "standalone"), version: 2)
+        let stable = try await joinStableGroup(coordinator, harness, group: "stable", count: 1)[0]
+        _ = await coordinator.offsetCommit(commitRequest([("t", 0, 2)], group: "stable", generation: 1, member: stable.memberId), version: 2)
+        let leaver = try await joinStableGroup(coordinator, harness, group: "left", count: 1)[0]
+        _ = await coordinator.offsetCommit(commitRequest([("t", 0, 3)], group: "left", generation: 1, member: leaver.memberId), version: 2)
+
+        harness.clock.advance(30_000)
+        #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
+        _ = await coordinator.leaveGroup(LeaveGroupRequest(groupId: "left", memberId: leaver.memberId), version: 1)  // Empty from now
+        // A newer standalone commit on another partition keeps its own clock.
+        _ = await coordinator.offsetCommit(commitRequest([("t", 1, 4)], group: "standalone"), version: 2)
+        await coordinator.tick()
+        #expect(await groupsWithOffsets(coordinator) == ["left", "stable", "standalone"])
+
+        harness.clock.advance(30_000)  // standalone t/0 is 60 s old; "left" has been Empty for 30 s
+        #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
+        await coordinator.tick()
+        #expect(fetched(await coordinator.offsetFetch(OffsetFetchRequest(groupId: "standalone", topics: nil), version: 5)) == ["t/1": 4])
+        #expect(await groupsWithOffsets(coordinator) == ["left", "stable", "standalone"])
+
+        harness.clock.advance(30_000)
+        #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
+        await coordinator.tick()
+        // A group with members keeps its offsets however old they are.
+        #expect(await groupsWithOffsets(coordinator) == ["stable"])
+        #expect(await coordinator.listGroups(ListGroupsRequest(), version: 2).groups.map(\.groupId) == ["stable"])
+        // The expiry is in the log too.
+        let reopened = try harness.coordinator()
+        #expect(await groupsWithOffsets(reopened) == ["stable"])
+    }
+
     @Test func deleteGroupRemovesOnlyEmptyGroupsAndTheirOffsets() async throws {
         let harness = GroupHarness()
         let coordinator = try harness.coordinator()

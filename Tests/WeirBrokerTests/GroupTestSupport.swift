@@ -22,6 +22,7 @@ struct GroupHarness {
     let disk = SimulatedDisk()
     let directory = "/data/__consumer_offsets-0"
     var config: GroupCoordinatorConfig
+    var segmentBytes = 1 << 30
 
     init(initialRebalanceDelayMs: Int64 = 0) {
         config = GroupCoordinatorConfig(initialRebalanceDelayMs: initialRebalanceDelayMs)
@@ -30,6 +31,7 @@ struct GroupHarness {
     func openLog() throws -> PartitionLog {
         var logConfig = LogConfig()
         logConfig.compacted = true
+        logConfig.segmentBytes = segmentBytes
         return try PartitionLog(directory: directory, config: logConfig, disk: disk)
     }
 

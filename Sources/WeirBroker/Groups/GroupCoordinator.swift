@@ -27,6 +27,11 @@ public struct GroupCoordinatorConfig: Sendable, Hashable {
     public var maxOffsetMetadataBytes = 4096
     /// A new member's parked JoinGroup is dropped after this long (Kafka's 5 minutes).
     public var newMemberJoinTimeoutMs: Int64 = 300_000
+    /// offsets.retention.minutes (7 days): offsets of a group that has been Empty this long, or of a
+    /// standalone group committed this long ago, are deleted (KIP-211).
+    public var offsetsRetentionMs: Int64 = 7 * 24 * 3_600_000
+    /// offsets.retention.check.interval.ms: how often `tick()` looks for expired offsets.
+    public var offsetsRetentionCheckIntervalMs: Int64 = 600_000
 
     public init(initialRebalanceDelayMs: Int64 = 3000) {
         self.initialRebalanceDelayMs = initialRebalanceDelayMs
@@ -45,20 +50,25 @@ public actor GroupCoordinator {
     let clock: @Sendable () -> Int64
     let logger: Logger
     let config: GroupCoordinatorConfig
+    let durabilityPool: NIOThreadPool
     var groups: [String: ClassicGroup] = [:]
+    var lastRetentionCheckMs: Int64
     /// After `shutdown()` no JoinGroup or SyncGroup is parked any more (the server is draining).
     var isShutDown = false
 
     /// `offsetsLog` is the single partition of the internal compacted topic `__consumer_offsets`;
-    /// committed offsets and group metadata are replayed from it here.
+    /// committed offsets and group metadata are replayed from it here. `durabilityPool` runs the
+    /// blocking waits for fsync.
     public init(
         offsetsLog: PartitionLog, clock: @escaping @Sendable () -> Int64, logger: Logger,
-        config: GroupCoordinatorConfig = GroupCoordinatorConfig()
+        config: GroupCoordinatorConfig = GroupCoordinatorConfig(), durabilityPool: NIOThreadPool = .singleton
     ) throws(StorageError) {
         self.offsetsLog = offsetsLog
         self.clock = clock
         self.logger = logger
         self.config = config
+        self.durabilityPool = durabilityPool
+        self.lastRetentionCheckMs = clock()
         let replayed = try OffsetsLogReplay.replay(offsetsLog, logger: logger)
         let now = clock()
         var loaded: [String: ClassicGroup] = [:]
@@ -79,7 +89,9 @@ public actor GroupCoordinator {
     /// A group as its last metadata record left it: Stable with its members (whose sessions restart now),
     /// or Empty.
     private static func restoredGroup(_ groupId: String, _ value: GroupMetadataValue, nowMs: Int64) -> ClassicGroup {
-        let group = ClassicGroup(groupId: groupId, nowMs: nowMs)
+        // The state's age counts from when it was recorded (offsets of an Empty group expire from there).
+        let since = value.currentStateTimestampMs >= 0 ? min(value.currentStateTimestampMs, nowMs) : nowMs
+        let group = ClassicGroup(groupId: groupId, nowMs: since)
         group.generationId = value.generationId
         group.protocolType = value.protocolType.isEmpty ? nil : value.protocolType
         for m in value.members {
@@ -96,7 +108,7 @@ public actor GroupCoordinator {
         if !group.members.isEmpty {
             group.protocolName = value.protocolName
             if let leader = value.leaderId, group.member(leader) != nil { group.leaderId = leader }
-            group.transition(to: .stable, nowMs: nowMs)
+            group.transition(to: .stable, nowMs: since)
         }
         return group
     }
@@ -106,6 +118,10 @@ public actor GroupCoordinator {
     /// Expires sessions and ends rebalances whose timeout passed; the server calls this about every 100 ms.
     public func tick() {
         let now = clock()
+        if now - lastRetentionCheckMs >= config.offsetsRetentionCheckIntervalMs {
+            lastRetentionCheckMs = now
+            expireOffsets(now: now)
+        }
         for group in Array(groups.values) {
             expirePendingMembers(group, now: now)
             for member in group.members where !shouldKeepAlive(member, now: now) {
@@ -129,12 +145,46 @@ public actor GroupCoordinator {
                     removeMemberAndUpdateGroup(group, member, now: now)
                 }
             }
-            // A group that never got a member and holds no offsets leaves no trace.
+            // A group that never got a member and holds no offsets leaves no trace (only one made idle by
+            // offset expiry leaves a tombstone, below).
             if group.state == .empty, group.members.isEmpty, group.pendingMembers.isEmpty, group.offsets.isEmpty,
                 group.generationId == 0, group.protocolType == nil
             {
                 groups.removeValue(forKey: group.groupId)
             }
+        }
+    }
+
+    /// KIP-211: a group Empty for the retention period loses its offsets, and a standalone group (never had
+    /// members) loses each offset committed longer ago than that; an Empty group left with none is deleted.
+    /// Tombstones are appended (durable with the next fsync).
+    private func expireOffsets(now: Int64) {
+        var records: [(OffsetsLogKey, ByteBuffer?)] = []
+        for group in groups.values where group.state == .empty {
+            let expired: [TopicPartition]
+            if group.protocolType != nil {
+                expired = now - group.stateTimestampMs >= config.offsetsRetentionMs ? Array(group.offsets.keys) : []
+            } else {
+                expired = group.offsets.filter { now - $0.value.commitTimestampMs >= config.offsetsRetentionMs }.map(\.key)
+            }
+            for tp in expired.sorted() {
+                group.offsets.removeValue(forKey: tp)
+                records.append((.offset(group: group.groupId, topic: tp.topic, partition: tp.partition), nil))
+            }
+            if !expired.isEmpty && group.offsets.isEmpty && group.pendingMembers.isEmpty {
+                group.transition(to: .dead, nowMs: now)
+                groups.removeValue(forKey: group.groupId)
+                records.append((.groupMetadata(group: group.groupId), nil))
+            }
+            if !expired.isEmpty {
+                logger.info("offsets expired", metadata: ["group": "\(group.groupId)", "partitions": "\(expired.count)"])
+            }
+        }
+        guard !records.isEmpty else { return }
+        do throws(StorageError) {
+            _ = try appendRecords(records)
+        } catch {
+            logger.error("cannot write expired-offset tombstones", metadata: ["error": "\(error)"])
         }
     }
 
@@ -810,7 +860,7 @@ public actor GroupCoordinator {
     private nonisolated func waitUntilDurable(_ target: Int64) async -> Bool {
         let log = offsetsLog
         do {
-            try await NIOThreadPool.singleton.runIfActive { try log.waitUntilDurable(target) }
+            try await durabilityPool.runIfActive { try log.waitUntilDurable(target) }
             return true
         } catch {
             logger.error("offsets log fsync failed", metadata: ["error": "\(error)"])

@@ -90,7 +90,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: nil)
                 return
             }
-            broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: response.firstError)
+            let error = response.firstError
+            broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: error)
+            if let error {
+                handler.logger.info("request answered with an error", metadata: [
+                    "peer": "\(handler.peer)", "api": "\(header.apiKey) v\(version)", "error": "\(error)",
+                    "client": "\(header.clientId ?? "")",
+                ])
+            }
             guard !handler.closing else { return }
             let pieces = response.encodeFramePieces(correlationId: header.correlationId, version: version)
             for piece in pieces { context.write(handler.wrapOutboundOut(piece), promise: nil) }
@@ -146,7 +153,20 @@ extension KafkaResponse {
         case .heartbeat(let r): r.errorCode != .none ? r.errorCode : nil
         case .createTopics(let r): r.topics.lazy.map(\.errorCode).first { $0 != .none }
         case .deleteTopics(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
-        default: nil
+        case .listOffsets(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .offsetCommit(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .offsetFetch(let r): r.errorCode != .none ? r.errorCode : r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .findCoordinator(let r): r.errorCode != .none ? r.errorCode : nil
+        case .leaveGroup(let r): r.errorCode != .none ? r.errorCode : nil
+        case .describeGroups(let r): r.groups.lazy.map(\.errorCode).first { $0 != .none }
+        case .listGroups(let r): r.errorCode != .none ? r.errorCode : nil
+        case .deleteGroups(let r): r.results.lazy.map(\.errorCode).first { $0 != .none }
+        case .initProducerId(let r): r.errorCode != .none ? r.errorCode : nil
+        case .createPartitions(let r): r.results.lazy.map(\.errorCode).first { $0 != .none }
+        case .describeConfigs(let r): r.results.lazy.map(\.errorCode).first { $0 != .none }
+        case .alterConfigs(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
+        case .incrementalAlterConfigs(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
+        case .apiVersions(let r): r.errorCode != .none ? r.errorCode : nil
         }
     }
 }
