@@ -201,11 +201,11 @@ public actor GroupCoordinator {
     }
 
     /// For tests: the group's state, generation, members, and how many JoinGroup/SyncGroup requests are parked.
-    func inspect(_ groupId: String) -> (state: String, generation: Int32, members: [String], parkedJoins: Int, parkedSyncs: Int)? {
+    func inspect(_ groupId: String) -> (state: String, generation: Int32, members: [String], parkedJoins: Int, parkedSyncs: Int, leader: String?)? {
         guard let group = groups[groupId] else { return nil }
         return (
             group.state.rawValue, group.generationId, group.members.map(\.memberId),
-            group.members.count { $0.awaitingJoin != nil }, group.members.count { $0.awaitingSync != nil }
+            group.members.count { $0.awaitingJoin != nil }, group.members.count { $0.awaitingSync != nil }, group.leaderId
         )
     }
 
