@@ -233,6 +233,21 @@ import WeirTestSupport
         #expect(await coordinator.inspect("g")?.state == "Stable")  // refused joins changed nothing
     }
 
+    @Test func aFullGroupRefusesNewMembers() async throws {
+        var harness = GroupHarness()
+        harness.config.maxGroupSize = 2
+        let coordinator = try harness.coordinator()
+        let a = await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient)
+        let b = await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient)
+        #expect(a.errorCode == .memberIdRequired && b.errorCode == .memberIdRequired)
+        // Two outstanding ids already fill the group.
+        #expect(await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient).errorCode == .groupMaxSizeReached)
+        #expect(await coordinator.joinGroup(joinRequest(), version: 3, client: consumerClient).errorCode == .groupMaxSizeReached)
+        _ = await coordinator.leaveGroup(LeaveGroupRequest(groupId: "g", memberId: b.memberId), version: 1)
+        #expect(await coordinator.joinGroup(joinRequest(member: a.memberId), version: 4, client: consumerClient).errorCode == .none)
+        #expect(await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient).errorCode == .memberIdRequired)
+    }
+
     @Test func protocolIsChosenByVoteAmongThoseAllMembersSupport() async throws {
         let harness = GroupHarness(initialRebalanceDelayMs: 10)
         let coordinator = try harness.coordinator()

@@ -27,6 +27,8 @@ public struct GroupCoordinatorConfig: Sendable, Hashable {
     public var maxOffsetMetadataBytes = 4096
     /// A new member's parked JoinGroup is dropped after this long (Kafka's 5 minutes).
     public var newMemberJoinTimeoutMs: Int64 = 300_000
+    /// group.max.size: a new member beyond it (members plus outstanding member ids) → GROUP_MAX_SIZE_REACHED.
+    public var maxGroupSize = Int.max
     /// offsets.retention.minutes (7 days): offsets of a group that has been Empty this long, or of a
     /// standalone group committed this long ago, are deleted (KIP-211).
     public var offsetsRetentionMs: Int64 = 7 * 24 * 3_600_000
@@ -265,6 +267,10 @@ public actor GroupCoordinator {
             rebalanceTimeoutMs: rebalanceTimeout)
 
         if r.memberId.isEmpty {
+            let replacesStaticMember = instanceId.map { group.staticMembers[$0] != nil } ?? false
+            if !replacesStaticMember && group.members.count + group.pendingMembers.count >= config.maxGroupSize {
+                return waiter.resume(returning: Self.joinError("", .groupMaxSizeReached))
+            }
             let newMemberId = client.clientId + "-" + UUID().uuidString.lowercased()
             if let instanceId {
                 if let oldId = group.staticMembers[instanceId], let old = group.member(oldId) {
