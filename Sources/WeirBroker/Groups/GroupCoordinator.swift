@@ -158,7 +158,7 @@ public actor GroupCoordinator {
     }
 
     /// KIP-211: a group Empty for the retention period loses its offsets, and a standalone group (never had
-    /// members) loses each offset committed longer ago than that; an Empty group left with none is deleted.
+    /// members) loses each offset committed longer ago than that; an Empty group with no offsets is deleted.
     /// Tombstones are appended (durable with the next fsync).
     private func expireOffsets(now: Int64) {
         var records: [(OffsetsLogKey, ByteBuffer?)] = []
@@ -173,13 +173,15 @@ public actor GroupCoordinator {
                 group.offsets.removeValue(forKey: tp)
                 records.append((.offset(group: group.groupId, topic: tp.topic, partition: tp.partition), nil))
             }
-            if !expired.isEmpty && group.offsets.isEmpty && group.pendingMembers.isEmpty {
-                group.transition(to: .dead, nowMs: now)
-                groups.removeValue(forKey: group.groupId)
-                records.append((.groupMetadata(group: group.groupId), nil))
-            }
             if !expired.isEmpty {
                 logger.info("offsets expired", metadata: ["group": "\(group.groupId)", "partitions": "\(expired.count)"])
+            }
+            // As Kafka's cleanup: an Empty group without offsets is dropped, with its metadata record.
+            if group.offsets.isEmpty && group.pendingMembers.isEmpty {
+                group.transition(to: .dead, nowMs: now)
+                groups.removeValue(forKey: group.groupId)
+                if group.generationId > 0 || group.protocolType != nil { records.append((.groupMetadata(group: group.groupId), nil)) }
+                logger.info("empty group without offsets removed", metadata: ["group": "\(group.groupId)"])
             }
         }
         guard !records.isEmpty else { return }
