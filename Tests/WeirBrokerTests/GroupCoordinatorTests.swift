@@ -397,7 +397,8 @@ import WeirTestSupport
         // The expiry is in the log too.
         let reopened = try harness.coordinator()
         #expect(await groupsWithOffsets(reopened) == ["stable"])
-        #expect(await reopened.inspect("quit") == nil && reopened.inspect("left") == nil)
+        #expect(await reopened.inspect("quit") == nil)
+        #expect(await reopened.inspect("left") == nil)
     }
 
     @Test func deleteGroupRemovesOnlyEmptyGroupsAndTheirOffsets() async throws {
