@@ -1,9 +1,11 @@
 import Foundation
+import Logging
 import NIOCore
 import Testing
-import WeirBroker
+@testable import WeirBroker
 import WeirProtocol
 import WeirRecords
+import WeirStorage
 
 @Suite(.serialized) struct BrokerTests {
     @Test func produceThenFetchEveryCodecInOrder() async throws {
@@ -325,5 +327,30 @@ import WeirRecords
         }
         #expect(produced == Array(0..<Int64(produced.count)))
         await tb.stop()
+    }
+
+    @Test func topicCatalogueIsTheMetadataLog() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "a", numPartitions: 2, replicationFactor: 1), .init(name: "b", numPartitions: 1, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        _ = try c.call(DeleteTopicsRequest(topicNames: ["a"], timeoutMs: 1000), version: 3, as: DeleteTopicsResponse.self)
+        await tb.stop()
+        // A deletion recorded in the log but interrupted before the directory went (a crash): finished on start.
+        let metadata = try MetadataLog(dataDirectory: tb.directory, disk: POSIXDisk(), logger: Logger(label: "test"))
+        try metadata.record(topic: "b", state: nil)
+        try metadata.log.close()
+        #expect(FileManager.default.fileExists(atPath: tb.directory + "/topics/b"))
+        // A topic directory the log does not know (older layout) is adopted, not lost.
+        try FileManager.default.createDirectory(atPath: tb.directory + "/topics/legacy/0", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: tb.directory + "/topics/legacy/2", withIntermediateDirectories: true)
+
+        let again = try await TestBroker.start(directory: tb.directory)
+        let names = again.broker.topics.allTopics.map(\.name)
+        #expect(names == ["legacy"])
+        #expect(again.broker.topics.topic("legacy")?.partitions.count == 3)
+        #expect(!FileManager.default.fileExists(atPath: tb.directory + "/topics/a"))
+        #expect(!FileManager.default.fileExists(atPath: tb.directory + "/topics/b"))
+        await again.stop()
     }
 }
