@@ -45,13 +45,14 @@ struct RegressionTable: Sendable {
     var terms: [Term]
     var category: String
 
-    /// nil when a numeric input is missing.
+    /// nil when a numeric input is missing. Terms are summed in JPMML's order (numeric, categorical,
+    /// interaction terms, then the intercept), in float arithmetic under the float math context.
     func evaluate(_ row: Row, float: Bool) -> Double? {
         if float {
-            var y = Float(intercept)
+            var y: Float = 0
             for n in numeric {
                 guard let x = row[n.slot].double else { return nil }
-                let xf = n.exponent == 1 ? Float(x) : Float(LibM.pow(x, n.exponent))
+                let xf = n.exponent == 1 ? Float(x) : FloatMath.pow(Float(x), Float(n.exponent))
                 y += Float(n.coefficient) * xf
             }
             for c in categorical where row[c.slot].key == c.key { y += Float(c.coefficient) }
@@ -60,9 +61,10 @@ struct RegressionTable: Sendable {
                 for s in t.slots { guard let x = row[s].double else { return nil }; p *= Float(x) }
                 y += p
             }
+            y += Float(intercept)
             return Double(y)
         }
-        var y = intercept
+        var y = 0.0
         for n in numeric {
             guard let x = row[n.slot].double else { return nil }
             y += n.coefficient * (n.exponent == 1 ? x : LibM.pow(x, n.exponent))
@@ -75,7 +77,7 @@ struct RegressionTable: Sendable {
             for s in t.slots { guard let x = row[s].double else { return nil }; p *= x }
             y += p
         }
-        return y
+        return y + intercept
     }
 }
 
