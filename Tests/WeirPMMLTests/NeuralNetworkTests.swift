@@ -21,6 +21,7 @@ import Testing
               </MiningSchema>
               <Output>
                 <OutputField name="pA" optype="continuous" dataType="double" feature="probability" value="A"/>
+                <OutputField name="neuron" optype="categorical" dataType="string" feature="entityId"/>
               </Output>
               <NeuralInputs>
                 <NeuralInput id="i1"><DerivedField optype="continuous" dataType="double"><FieldRef field="x"/></DerivedField></NeuralInput>
@@ -68,6 +69,7 @@ import Testing
         #expect(F.close(r["pA"], 0.7310585786300049))
         r = try F.score(m, ["x": "-0.5", "z": "0"])
         #expect(r["t"] == .string("B"))
+        #expect(r["neuron"] == .string("b"))
         #expect(F.close(r["pA"], 0.2689414213699951))
     }
 

@@ -82,7 +82,6 @@ struct MiningModelCore: ModelCore {
         if fired.isEmpty { return .missing }
         let voting = method == .majorityVote || method == .weightedMajorityVote
         var results: [(Prediction, Double)] = []
-        var missingVotes = 0.0
         let totalWeight = fired.reduce(0.0) { $0 + $1.0.weight }
         var missingWeight = 0.0
         for (s, p) in fired {
@@ -96,18 +95,12 @@ struct MiningModelCore: ModelCore {
             case .continue, .skipSegment:
                 missingWeight += s.weight
                 if missingWeight / totalWeight > missingThreshold { return .missing }
-                if missingTreatment == .continue { missingVotes += method == .majorityVote ? 1 : s.weight }
+                // "continue" on a vote: a vote for "missing" that wins makes the result missing (combineClasses).
+                if missingTreatment == .continue { results.append((p, s.weight)) }
             }
         }
         if results.isEmpty { return .missing }
         var out = classification ? combineClasses(results) : combineValues(results)
-        if missingVotes > 0, voting {
-            // "continue": the missing result wins if it gets more (weighted) votes than every category.
-            let best = results.reduce(into: [String: Double]()) { acc, r in
-                acc[r.0.value.key, default: 0] += method == .majorityVote ? 1 : r.1
-            }.values.max() ?? 0
-            if missingVotes > best { return .missing }
-        }
         if recordSegments { out.segmentResults = records }
         return out
     }
@@ -184,13 +177,31 @@ struct MiningModelCore: ModelCore {
         var out = Prediction()
         out.categories = cats
         var probs = [Double](repeating: 0, count: cats.count)
+        // Votes: equal totals go to the category voted for first (JPMML keeps votes in arrival order).
+        var voteOrder: [Int] = []
         switch method {
         case .majorityVote, .weightedMajorityVote:
             var total = 0.0
+            var missingTotal = 0.0
             for (p, w) in rs {
                 let weight = method == .majorityVote ? 1 : w
-                if let i = cats.firstIndex(of: p.value.key) { probs[i] += weight }
+                if p.value.isMissing {
+                    missingTotal += weight
+                    if !voteOrder.contains(-1) { voteOrder.append(-1) }
+                    continue
+                }
+                if let i = cats.firstIndex(of: p.value.key) {
+                    probs[i] += weight
+                    if !voteOrder.contains(i) { voteOrder.append(i) }
+                }
                 total += weight
+            }
+            // A "missing" vote total greater than every category's makes the result missing; a tie does not
+            // (JPMML 1.7.7 SegmentationlUtil.aggregateVotes compares with > after removing the missing key).
+            if let m = voteOrder.firstIndex(of: -1) {
+                let beaten = voteOrder.contains { i in i >= 0 && probs[i] >= missingTotal }
+                if !beaten { return .missing }
+                voteOrder.remove(at: m)
             }
             for i in probs.indices { probs[i] /= total }
         case .average, .weightedAverage, .sum:
@@ -218,8 +229,11 @@ struct MiningModelCore: ModelCore {
         default: break
         }
         out.probabilities = probs
-        var best = 0
-        for i in probs.indices where probs[i] > probs[best] { best = i }
+        var best = winningIndex(probs)
+        if let first = voteOrder.first {
+            best = first
+            for i in voteOrder where ranksAbove(probs[i], probs[best]) { best = i }
+        }
         out.value = cats.isEmpty ? .missing : .string(cats[best])
         return out
     }

@@ -67,6 +67,8 @@ struct NeuralNetworkCore: ModelCore {
     var valueCount: Int
     /// (value index of the output neuron, how it maps to the target), in NeuralOutputs order.
     var outputs: [(Int, Output)]
+    /// Entity ids by value index (NeuralInput and Neuron ids).
+    var ids: [String]
     var classification: Bool
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
@@ -123,10 +125,11 @@ struct NeuralNetworkCore: ModelCore {
             guard case .category(let c) = mapping else { continue }
             p.categories.append(c)
             p.probabilities.append(values[i])
-            if best < 0 || values[i] > values[outputs[best].0] { best = k }
+            if best < 0 || ranksAbove(values[i], values[outputs[best].0]) { best = k }
         }
         guard best >= 0, case .category(let winner) = outputs[best].1 else { return .missing }
         p.value = .string(winner)
+        p.entityId = .string(ids[outputs[best].0])
         return p
     }
 
@@ -271,8 +274,10 @@ extension Compiler {
         if !classification && outputs.count != 1 {
             throw unsupported(neuralOutputs, "\(outputs.count) NeuralOutputs for one regression target")
         }
+        var names = [String](repeating: "", count: valueCount)
+        for (id, index) in ids { names[index] = id }
         return NeuralNetworkCore(inputs: inputs, layers: layers, sources: sources, weights: weights,
-                                 valueCount: valueCount, outputs: outputs, classification: classification)
+                                 valueCount: valueCount, outputs: outputs, ids: names, classification: classification)
     }
 
     /// A numeric NeuralLayer attribute, defaulting to the NeuralNetwork's.

@@ -50,3 +50,19 @@ enum MiningFunction: String, Sendable {
     case classification, regression, clustering
     case associationRules, sequences, timeSeries, mixed
 }
+
+/// Index of the largest value the way JPMML ranks results (Java's `Double.compare`: NaN above every number);
+/// the first of equal values wins. -1 for an empty array.
+func winningIndex(_ values: [Double]) -> Int {
+    var best = -1
+    for i in values.indices where best < 0 || ranksAbove(values[i], values[best]) { best = i }
+    return best
+}
+
+/// `a > b` under Java's `Double.compare` ordering, where NaN is greater than any number.
+@inline(__always)
+func ranksAbove(_ a: Double, _ b: Double) -> Bool {
+    if a.isNaN { return !b.isNaN }
+    if b.isNaN { return false }
+    return a > b
+}
