@@ -138,7 +138,7 @@ extension Compiler {
             throw error(root, "document contains no model")
         }
         let top = Scope(parent: global)
-        var model = try compileModel(modelEl, parent: global, export: top, topLevel: true, inheritedFloat: false)
+        let model = try compileModel(modelEl, parent: global, export: top, topLevel: true, inheritedFloat: false)
         model.derived = globalDerived + model.derived
         // Inputs: the active MiningFields of the top-level model.
         var inputs: [PMMLModel.InputField] = []
