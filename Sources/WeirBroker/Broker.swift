@@ -56,11 +56,12 @@ public final class Broker: Sendable {
         offsetsConfig.segmentBytes = 100 << 20
         offsetsLog = try PartitionLog(directory: data + "/" + Self.offsetsTopic, config: offsetsConfig, disk: disk, logger: logger)
         cleaner.register(offsetsLog)
-        groups = try GroupCoordinator(
-            offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
-            config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs))
         durabilityPool = NIOThreadPool(numberOfThreads: configuration.durabilityThreads)
         durabilityPool.start()
+        groups = try GroupCoordinator(
+            offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
+            config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs),
+            durabilityPool: durabilityPool)
         cleaner.start()
     }
 
@@ -132,7 +133,9 @@ public final class Broker: Sendable {
         case .incrementalAlterConfigs(let r):
             return eventLoop.makeSucceededFuture(.incrementalAlterConfigs(incrementalAlterConfigs(r)))
         case .joinGroup(let r):
-            let client = GroupClient(clientId: header.clientId ?? "", clientHost: peer)
+            // Kafka reports a member's host as "/<address>" (no port).
+            let host = peer.lastIndex(of: ":").map { "/" + peer[..<$0] } ?? "/" + peer
+            let client = GroupClient(clientId: header.clientId ?? "", clientHost: host)
             return eventLoop.makeFutureWithTask { .joinGroup(await self.groups.joinGroup(r, version: v, client: client)) }
         case .syncGroup(let r):
             return eventLoop.makeFutureWithTask { .syncGroup(await self.groups.syncGroup(r, version: v)) }
