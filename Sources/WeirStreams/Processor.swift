@@ -231,8 +231,7 @@ public struct ProcessorDriver<P: Processor> {
     }
 
     /// Processes the record at `nextOffset`; returns the outputs not yet present in their output topics.
-    /// Records below `nextOffset` (a re-read) are ignored; a gap is an error (inputs must be contiguous, or the
-    /// host skips compacted/aborted offsets explicitly with `skip(to:)`).
+    /// Records below `nextOffset` (a re-read) are ignored; gaps (compaction, transaction markers) are allowed.
     public mutating func process(_ record: InputRecord) throws -> [OutputRecord] {
         guard record.topic == inputTopic, record.partition == inputPartition else {
             throw StreamsError("record of \(record.topic)-\(record.partition) given to the driver of \(inputTopic)-\(inputPartition)")
