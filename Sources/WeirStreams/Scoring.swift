@@ -184,6 +184,21 @@ public struct Deployment: Sendable {
     }
 }
 
+extension FeatureEngine {
+    /// Adds one input to a state the way both back-fill and a staged deployment's shadowing do (they must agree,
+    /// or a restart that back-fills again would diverge): an object event with an event time is applied, anything
+    /// else only advances `lastOffset`. Returns whether the event was applied.
+    @discardableResult
+    func absorb(_ event: JSONValue?, _ input: InputRecord, state: inout FeatureState, values: inout [FeatureValue]) -> Bool {
+        guard let event, case .object = event, let t = eventTime(event, recordTime: input.timestamp) else {
+            state.lastOffset = input.offset
+            return false
+        }
+        apply(event: event, time: t, offset: input.offset, state: &state, values: &values)
+        return true
+    }
+}
+
 /// Builds the state of a new deployment from retained input history, so its windows do not start empty.
 /// Feed it the input records (in offset order) the running processor has already processed.
 public struct Backfill: Sendable {
@@ -202,13 +217,9 @@ public struct Backfill: Sendable {
 
     public mutating func apply(_ record: InputRecord) {
         if let last = state.lastOffset, record.offset <= last { return }
-        guard let bytes = record.value, let event = try? JSONParser.parse(bytes),
-              let t = deployment.engine.eventTime(event, recordTime: record.timestamp) else {
-            skipped += 1
-            state.lastOffset = record.offset
-            return
-        }
-        deployment.engine.apply(event: event, time: t, offset: record.offset, state: &state, values: &values)
+        var event: JSONValue?
+        if let bytes = record.value, let e = try? JSONParser.parse(bytes) { event = e }
+        if !deployment.engine.absorb(event, record, state: &state, values: &values) { skipped += 1 }
     }
 
     public mutating func apply(_ records: some Sequence<InputRecord>) {
@@ -298,7 +309,10 @@ public struct FeatureScoringProcessor: Processor {
             }
             time = t
         } catch {
-            for i in staged.indices { staged[i].state.lastOffset = input.offset }
+            var parsed: JSONValue?
+            if let v = input.value { parsed = try? JSONParser.parse(v) }
+            var shadow: [FeatureValue] = []
+            for i in staged.indices { staged[i].deployment.engine.absorb(parsed, input, state: &staged[i].state, values: &shadow) }
             state.lastOffset = input.offset
             var raw = JSONValue.null
             if let v = input.value { raw = .string(String(decoding: v, as: UTF8.self)) }
@@ -310,9 +324,7 @@ public struct FeatureScoringProcessor: Processor {
         }
         // Staged deployments shadow every input so their state is current when they take over.
         var shadow: [FeatureValue] = []
-        for i in staged.indices {
-            staged[i].deployment.engine.apply(event: event, time: time, offset: input.offset, state: &staged[i].state, values: &shadow)
-        }
+        for i in staged.indices { staged[i].deployment.engine.absorb(event, input, state: &staged[i].state, values: &shadow) }
         let late = active.engine.apply(event: event, time: time, offset: input.offset, state: &state, values: &values)
         let (score, reasons, error) = active.score(values)
         var key = input.key.map { String(decoding: $0, as: UTF8.self) }
