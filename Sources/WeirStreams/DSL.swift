@@ -149,9 +149,9 @@ struct YAMLReader {
     }
 
     /// A duration: an integer number of milliseconds or a number with a unit: ms, s, m, h, d.
-    mutating func duration(_ node: Node, _ field: String) -> Int64? {
-        guard case .scalar(let s) = node, let ms = Self.parseDuration(s.string), ms > 0 else {
-            fail(node, field, "expected a positive duration such as 500ms, 30s, 10m, 1h, 24h, 7d")
+    mutating func duration(_ node: Node, _ field: String, allowZero: Bool = false) -> Int64? {
+        guard case .scalar(let s) = node, let ms = Self.parseDuration(s.string), ms > 0 || (allowZero && ms == 0) else {
+            fail(node, field, "expected a \(allowZero ? "non-negative" : "positive") duration such as 500ms, 30s, 10m, 1h, 24h, 7d")
             return nil
         }
         return ms

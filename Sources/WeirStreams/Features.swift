@@ -125,7 +125,7 @@ public struct ScoringDefinition: Sendable {
         let output = r.required(top, "output", "", in: root).flatMap { r.string($0, "output") } ?? ""
         let deadLetter = top["dead_letter"].flatMap { r.string($0, "dead_letter") } ?? "\(output).dead-letter"
         let eventTime = top["event_time"].flatMap { r.string($0, "event_time") }.map(FieldPath.init)
-        let lateness = top["lateness"].flatMap { r.duration($0, "lateness") } ?? 0
+        let lateness = top["lateness"].flatMap { r.duration($0, "lateness", allowZero: true) } ?? 0
         var keys: [(String, FieldPath)] = []
         if let k = top["keys"] {
             for (n, _, v) in r.entries(k, "keys") {

@@ -83,51 +83,45 @@ enum PMMLFixtures {
         </TreeModel>
         """)
 
-    static let featuresV1 = """
-        version: 1
-        name: fraud
-        input: payments
-        output: decisions
-        event_time: timestamp
-        lateness: 1m
-        decision_key: account
-        keys:
-          account: account
-          beneficiary: beneficiary
-        features:
-          amount:
-            field: amount
-          new_beneficiary:
-            aggregate: first_time
-            key: [account, beneficiary]
-            window: { sliding: 24h }
-          count_1h:
-            aggregate: count
-            key: account
-            window: { sliding: 1h }
-        model:
-          inputs:
-            amount: amount
-            new_beneficiary: new_beneficiary
-            count_1h: count_1h
-          score: risk
-        decision:
-          review: 0.5
-          block: 0.8
-        """
+    static let featuresV1 = features(withSum: false)
+    static let featuresV2 = features(withSum: true)
 
-    static let featuresV2 = featuresV1.replacingOccurrences("""
+    static func features(withSum: Bool) -> String {
+        let sumFeature = withSum ? "\n  sum_1h:\n    aggregate: sum\n    field: amount\n    key: account\n    window: { sliding: 1h }" : ""
+        let sumInput = withSum ? "\n    sum_1h: sum_1h" : ""
+        return """
+            version: 1
+            name: fraud
+            input: payments
+            output: decisions
+            event_time: timestamp
+            lateness: 1m
+            decision_key: account
+            keys:
+              account: account
+              beneficiary: beneficiary
+            features:
+              amount:
+                field: amount
+              new_beneficiary:
+                aggregate: first_time
+                key: [account, beneficiary]
+                window: { sliding: 24h }\(sumFeature)
               count_1h:
                 aggregate: count
-        """, """
-              sum_1h:
-                aggregate: sum
-                field: amount
                 key: account
                 window: { sliding: 1h }
-              count_1h:
-                aggregate: count
-        """).replacingOccurrences("    count_1h: count_1h\n", "    count_1h: count_1h\n    sum_1h: sum_1h\n")
+            model:
+              inputs:
+                amount: amount
+                new_beneficiary: new_beneficiary
+                count_1h: count_1h\(sumInput)
+              score: risk
+            decision:
+              review: 0.5
+              block: 0.8
+            """
+    }
 
     static let preprocessor = """
         version: 1
