@@ -46,6 +46,16 @@ import WeirTestSupport
         #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "g", generationId: 1, memberId: jb.memberId), version: 3).errorCode == .none)
         // A late sync in Stable gets the stored assignment.
         #expect(await coordinator.syncGroup(syncRequest(generation: 1, member: jb.memberId), version: 3).assignment.text == "p1")
+
+        // A follower re-joining with unchanged metadata gets the current generation back without a rebalance.
+        let again = await coordinator.joinGroup(joinRequest(member: jb.memberId, protocols: [("range", "sub-b")]), version: 3, client: consumerClient)
+        #expect(again.errorCode == .none && again.generationId == 1 && again.members.isEmpty)
+        #expect(await coordinator.inspect("g")?.state == "Stable")
+        // The leader re-joining starts one (it wants to reassign, e.g. after a metadata change).
+        let leaderAgain = Pending { await coordinator.joinGroup(joinRequest(member: ja.memberId, protocols: [("range", "sub-a")]), version: 3, client: consumerClient) }
+        try await eventually("rebalance") { await coordinator.inspect("g")?.state == "PreparingRebalance" }
+        _ = await coordinator.joinGroup(joinRequest(member: jb.memberId, protocols: [("range", "sub-b")]), version: 3, client: consumerClient)
+        #expect(try await leaderAgain.value().generationId == 2)
     }
 
     @Test func memberIdRequiredRoundTrip() async throws {
@@ -233,6 +243,21 @@ import WeirTestSupport
         #expect(await coordinator.inspect("g")?.state == "Stable")  // refused joins changed nothing
     }
 
+    @Test func aFullGroupRefusesNewMembers() async throws {
+        var harness = GroupHarness()
+        harness.config.maxGroupSize = 2
+        let coordinator = try harness.coordinator()
+        let a = await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient)
+        let b = await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient)
+        #expect(a.errorCode == .memberIdRequired && b.errorCode == .memberIdRequired)
+        // Two outstanding ids already fill the group.
+        #expect(await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient).errorCode == .groupMaxSizeReached)
+        #expect(await coordinator.joinGroup(joinRequest(), version: 3, client: consumerClient).errorCode == .groupMaxSizeReached)
+        _ = await coordinator.leaveGroup(LeaveGroupRequest(groupId: "g", memberId: b.memberId), version: 1)
+        #expect(await coordinator.joinGroup(joinRequest(member: a.memberId), version: 4, client: consumerClient).errorCode == .none)
+        #expect(await coordinator.joinGroup(joinRequest(), version: 4, client: consumerClient).errorCode == .memberIdRequired)
+    }
+
     @Test func protocolIsChosenByVoteAmongThoseAllMembersSupport() async throws {
         let harness = GroupHarness(initialRebalanceDelayMs: 10)
         let coordinator = try harness.coordinator()
@@ -351,6 +376,10 @@ import WeirTestSupport
         _ = await coordinator.offsetCommit(commitRequest([("t", 0, 1)], group: "standalone"), version: 2)
         let stable = try await joinStableGroup(coordinator, harness, group: "stable", count: 1)[0]
         _ = await coordinator.offsetCommit(commitRequest([("t", 0, 2)], group: "stable", generation: 1, member: stable.memberId), version: 2)
+        // A group whose members all left without committing is dropped at the next check.
+        let quitter = try await joinStableGroup(coordinator, harness, group: "quit", count: 1)[0]
+        _ = await coordinator.leaveGroup(LeaveGroupRequest(groupId: "quit", memberId: quitter.memberId), version: 1)
+        #expect(await coordinator.inspect("quit")?.state == "Empty")
         let leaver = try await joinStableGroup(coordinator, harness, group: "left", count: 1)[0]
         _ = await coordinator.offsetCommit(commitRequest([("t", 0, 3)], group: "left", generation: 1, member: leaver.memberId), version: 2)
 
@@ -361,6 +390,7 @@ import WeirTestSupport
         _ = await coordinator.offsetCommit(commitRequest([("t", 1, 4)], group: "standalone"), version: 2)
         await coordinator.tick()
         #expect(await groupsWithOffsets(coordinator) == ["left", "stable", "standalone"])
+        #expect(await coordinator.inspect("quit") == nil)
 
         harness.clock.advance(30_000)  // standalone t/0 is 60 s old; "left" has been Empty for 30 s
         #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "stable", generationId: 1, memberId: stable.memberId), version: 3).errorCode == .none)
@@ -377,6 +407,8 @@ import WeirTestSupport
         // The expiry is in the log too.
         let reopened = try harness.coordinator()
         #expect(await groupsWithOffsets(reopened) == ["stable"])
+        #expect(await reopened.inspect("quit") == nil)
+        #expect(await reopened.inspect("left") == nil)
     }
 
     @Test func deleteGroupRemovesOnlyEmptyGroupsAndTheirOffsets() async throws {

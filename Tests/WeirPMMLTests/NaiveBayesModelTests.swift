@@ -5,7 +5,7 @@ import Testing
 @Suite struct NaiveBayesModelTests {
     typealias F = ModelFamilyFixture
 
-    static func model(threshold: String = "0.001",
+    static func model(threshold: String = "0.001", outputField: String = "t",
                       distributionB: String = "<GaussianDistribution mean=\"1\" variance=\"1\"/>") -> String {
         F.document(fields: """
             <DataField name="c" optype="categorical" dataType="string"><Value value="u"/><Value value="v"/><Value value="w"/></DataField>
@@ -36,7 +36,7 @@ import Testing
                   </TargetValueStats>
                 </BayesInput>
               </BayesInputs>
-              <BayesOutput fieldName="t">
+              <BayesOutput fieldName="\(outputField)">
                 <TargetValueCounts><TargetValueCount value="a" count="3"/><TargetValueCount value="b" count="1"/></TargetValueCounts>
               </BayesOutput>
             </NaiveBayesModel>
@@ -102,6 +102,11 @@ import Testing
         let r = try F.score(m, ["x": "3"])
         #expect(F.close(r["pa"], a / (a + b)))
         #expect(r["t"] == .string("b"))
+    }
+
+    @Test func bayesOutputMustNameTheTarget() {
+        let error = #expect(throws: PMMLError.self) { try F.load(Self.model(outputField: "x")) }
+        #expect(error?.element == "BayesOutput")
     }
 
     @Test func unsupportedDistributionIsALoadError() {

@@ -97,6 +97,21 @@ import Testing
         #expect(try F.score(m, ["x": "0.5", "z": "0"])["y"] == .number(0))
     }
 
+    @Test func simplemaxOverZeroOutputsRejectsTheRow() throws {
+        let m = try F.load(Self.network(layers: """
+            <NeuralLayer activationFunction="rectifier" normalizationMethod="simplemax">
+              <Neuron id="a"><Con from="i1" weight="1"/></Neuron>
+              <Neuron id="b"><Con from="i1" weight="2"/></Neuron>
+            </NeuralLayer>
+            """, outputs: """
+            <NeuralOutput outputNeuron="b"><DerivedField optype="continuous" dataType="double"><FieldRef field="y"/></DerivedField></NeuralOutput>
+            """))
+        // x = 1: outputs 1 and 2, normalised 1/3 and 2/3.
+        #expect(F.close(try F.score(m, ["x": "1", "z": "0"])["y"], 2.0 / 3))
+        // x = -1: both rectified to 0; JPMML calls the result undefined.
+        #expect(throws: RowRejection.self) { try F.score(m, ["x": "-1", "z": "0"]) }
+    }
+
     @Test func connectionFromAnUnknownEntityIsALoadError() {
         let error = #expect(throws: PMMLError.self) {
             try F.load(Self.network(layers: """

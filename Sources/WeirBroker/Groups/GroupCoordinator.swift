@@ -27,6 +27,8 @@ public struct GroupCoordinatorConfig: Sendable, Hashable {
     public var maxOffsetMetadataBytes = 4096
     /// A new member's parked JoinGroup is dropped after this long (Kafka's 5 minutes).
     public var newMemberJoinTimeoutMs: Int64 = 300_000
+    /// group.max.size: a new member beyond it (members plus outstanding member ids) → GROUP_MAX_SIZE_REACHED.
+    public var maxGroupSize = Int.max
     /// offsets.retention.minutes (7 days): offsets of a group that has been Empty this long, or of a
     /// standalone group committed this long ago, are deleted (KIP-211).
     public var offsetsRetentionMs: Int64 = 7 * 24 * 3_600_000
@@ -156,7 +158,7 @@ public actor GroupCoordinator {
     }
 
     /// KIP-211: a group Empty for the retention period loses its offsets, and a standalone group (never had
-    /// members) loses each offset committed longer ago than that; an Empty group left with none is deleted.
+    /// members) loses each offset committed longer ago than that; an Empty group with no offsets is deleted.
     /// Tombstones are appended (durable with the next fsync).
     private func expireOffsets(now: Int64) {
         var records: [(OffsetsLogKey, ByteBuffer?)] = []
@@ -171,13 +173,15 @@ public actor GroupCoordinator {
                 group.offsets.removeValue(forKey: tp)
                 records.append((.offset(group: group.groupId, topic: tp.topic, partition: tp.partition), nil))
             }
-            if !expired.isEmpty && group.offsets.isEmpty && group.pendingMembers.isEmpty {
-                group.transition(to: .dead, nowMs: now)
-                groups.removeValue(forKey: group.groupId)
-                records.append((.groupMetadata(group: group.groupId), nil))
-            }
             if !expired.isEmpty {
                 logger.info("offsets expired", metadata: ["group": "\(group.groupId)", "partitions": "\(expired.count)"])
+            }
+            // As Kafka's cleanup: an Empty group without offsets is dropped, with its metadata record.
+            if group.offsets.isEmpty && group.pendingMembers.isEmpty {
+                group.transition(to: .dead, nowMs: now)
+                groups.removeValue(forKey: group.groupId)
+                if group.generationId > 0 || group.protocolType != nil { records.append((.groupMetadata(group: group.groupId), nil)) }
+                logger.info("empty group without offsets removed", metadata: ["group": "\(group.groupId)"])
             }
         }
         guard !records.isEmpty else { return }
@@ -201,11 +205,11 @@ public actor GroupCoordinator {
     }
 
     /// For tests: the group's state, generation, members, and how many JoinGroup/SyncGroup requests are parked.
-    func inspect(_ groupId: String) -> (state: String, generation: Int32, members: [String], parkedJoins: Int, parkedSyncs: Int)? {
+    func inspect(_ groupId: String) -> (state: String, generation: Int32, members: [String], parkedJoins: Int, parkedSyncs: Int, leader: String?)? {
         guard let group = groups[groupId] else { return nil }
         return (
             group.state.rawValue, group.generationId, group.members.map(\.memberId),
-            group.members.count { $0.awaitingJoin != nil }, group.members.count { $0.awaitingSync != nil }
+            group.members.count { $0.awaitingJoin != nil }, group.members.count { $0.awaitingSync != nil }, group.leaderId
         )
     }
 
@@ -265,6 +269,10 @@ public actor GroupCoordinator {
             rebalanceTimeoutMs: rebalanceTimeout)
 
         if r.memberId.isEmpty {
+            let replacesStaticMember = instanceId.map { group.staticMembers[$0] != nil } ?? false
+            if !replacesStaticMember && group.members.count + group.pendingMembers.count >= config.maxGroupSize {
+                return waiter.resume(returning: Self.joinError("", .groupMaxSizeReached))
+            }
             let newMemberId = client.clientId + "-" + UUID().uuidString.lowercased()
             if let instanceId {
                 if let oldId = group.staticMembers[instanceId], let old = group.member(oldId) {
@@ -288,7 +296,8 @@ public actor GroupCoordinator {
         if group.isStaticMemberFenced(memberId: r.memberId, groupInstanceId: instanceId) {
             return waiter.resume(returning: Self.joinError(r.memberId, .fencedInstanceId))
         }
-        guard let member = group.member(r.memberId), instanceId == nil || group.staticMembers[instanceId!] != nil else {
+        let instanceKnown = instanceId.map { group.staticMembers[$0] != nil } ?? true
+        guard let member = group.member(r.memberId), instanceKnown else {
             return waiter.resume(returning: Self.joinError(r.memberId, .unknownMemberId))
         }
         member.lastHeardFromMs = now
@@ -307,9 +316,8 @@ public actor GroupCoordinator {
                 // The leader re-joining asks for a new assignment (e.g. topic metadata changed).
                 updateMemberAndRebalance(group, member, joining, waiter: waiter, now: now)
             } else {
-                var response = joinResponse(group, for: member)
-                response.members = []
-                waiter.resume(returning: response)
+                // A follower with unchanged metadata gets the current generation (and syncs for its assignment).
+                waiter.resume(returning: joinResponse(group, for: member))
             }
         case .empty, .dead:
             waiter.resume(returning: Self.joinError(r.memberId, .unknownMemberId))

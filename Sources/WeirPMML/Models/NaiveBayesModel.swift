@@ -78,6 +78,10 @@ extension Compiler {
         let threshold = try requiredDouble(e, "threshold")
         func category(_ text: String) -> String { (c.targetType?.parse(text: text) ?? .string(text)).key }
         guard let output = e.child("BayesOutput") else { throw error(e, "NaiveBayesModel without BayesOutput") }
+        let outputField = try required(output, "fieldName")
+        if let target = targetFieldName(e), outputField != target {
+            throw error(output, "BayesOutput fieldName \"\(outputField)\" is not the target field \"\(target)\"")
+        }
         guard let priorCounts = output.child("TargetValueCounts") else { throw error(output, "BayesOutput without TargetValueCounts") }
         var categories: [String] = []
         var priors: [Double] = []

@@ -103,6 +103,8 @@ struct NeuralNetworkCore: ModelCore {
             case .simplemax:
                 var sum = 0.0
                 for i in range { sum += values[i] }
+                // JPMML 1.7.7 refuses the row rather than divide by a zero sum.
+                if sum == 0 { throw RowRejection(message: "simplemax over outputs that sum to zero (undefined result)") }
                 for i in range { values[i] /= sum }
             case .softmax:
                 var m = -Double.infinity
@@ -287,7 +289,7 @@ extension Compiler {
     }
 
     /// The name of the model's target MiningField.
-    private func targetFieldName(_ model: XElement) -> String? {
+    func targetFieldName(_ model: XElement) -> String? {
         model.child("MiningSchema")?.all("MiningField").first {
             let u = $0.attr("usageType")
             return u == "target" || u == "predicted"
