@@ -351,10 +351,9 @@ public struct FeatureEngine: Sendable {
         let horizon = watermark(state)!
         for (s, spec) in stores.enumerated() {
             guard let key = keyValues[s] else { continue }
-            var list = state.stores[s].entries[key] ?? []
-            list.append(.init(t: t, v: current[s]))
-            Self.evict(&list, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
-            state.stores[s].entries[key] = list
+            // In place: no copy of the key's list.
+            state.stores[s].entries[key, default: []].append(.init(t: t, v: current[s]))
+            Self.evict(&state.stores[s].entries[key, default: []], before: horizon - spec.retentionMs, keepLast: spec.keepLast)
         }
         state.eventsSinceSweep += 1
         if state.eventsSinceSweep >= Self.sweepInterval {
