@@ -359,9 +359,11 @@ public struct FeatureEngine: Sendable {
         if state.eventsSinceSweep >= Self.sweepInterval {
             state.eventsSinceSweep = 0
             for (s, spec) in stores.enumerated() {
-                for key in state.stores[s].entries.keys {
-                    Self.evict(&state.stores[s].entries[key]!, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
-                    if state.stores[s].entries[key]!.isEmpty { state.stores[s].entries[key] = nil }
+                // One rebuilt dictionary per sweep (mutating while iterating its keys would copy it per key).
+                state.stores[s].entries = state.stores[s].entries.compactMapValues { list in
+                    var list = list
+                    Self.evict(&list, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
+                    return list.isEmpty ? nil : list
                 }
             }
         }
