@@ -1,1 +1,349 @@
-// The broker: request handlers over topics, producer state and the group coordinator.
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import WeirProtocol
+import WeirRecords
+import WeirStorage
+
+/// How a broker is set up: identity, addresses, data directory, defaults.
+public struct BrokerConfiguration: Sendable {
+    public var nodeId: Int32 = 1
+    public var dataDirectory = "./weir-data"
+    /// Host and port clients are told to connect to (Metadata, FindCoordinator).
+    public var advertisedHost = "127.0.0.1"
+    public var advertisedPort: Int32 = 9092
+    public var autoCreateTopics = true
+    /// Partitions of auto-created topics and of CreateTopics with numPartitions = -1 (Kafka's num.partitions).
+    public var defaultPartitions: Int32 = 1
+    /// Kafka's group.initial.rebalance.delay.ms.
+    public var groupInitialRebalanceDelayMs: Int64 = 3000
+    public var maxFrameBytes = KafkaFrameDecoder.defaultMaximumFrameSize
+    /// Threads that wait for fsync (group commit shares each fdatasync among them).
+    public var durabilityThreads = 16
+    public var clusterId = "weir-cluster"
+    public init() {}
+}
+
+/// The broker's request handling: one call per decoded request, answering a response (or nil for acks=0).
+/// Thread-safe; handlers run on the connection's event loop and hop off it only to wait (fsync, groups).
+public final class Broker: Sendable {
+    public let configuration: BrokerConfiguration
+    public let topics: TopicRegistry
+    public let groups: GroupCoordinator
+    public let metrics: BrokerMetrics
+    let producerIds: ProducerIdAllocator
+    let durabilityPool: NIOThreadPool
+    let cleaner: LogCleaner
+    let logger: Logger
+    let offsetsLog: PartitionLog
+
+    public static let offsetsTopic = "__consumer_offsets"
+
+    public init(configuration: BrokerConfiguration, logger: Logger, metrics: BrokerMetrics = BrokerMetrics()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        let data = configuration.dataDirectory
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let disk = CachedDisk(POSIXDisk(), capacity: 1024)
+        cleaner = LogCleaner(logger: logger)
+        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger)
+        producerIds = try ProducerIdAllocator(directory: data)
+        var offsetsConfig = LogConfig()
+        offsetsConfig.compacted = true
+        offsetsConfig.retentionMs = -1
+        offsetsConfig.segmentBytes = 100 << 20
+        offsetsLog = try PartitionLog(directory: data + "/" + Self.offsetsTopic, config: offsetsConfig, disk: disk, logger: logger)
+        cleaner.register(offsetsLog)
+        groups = try GroupCoordinator(offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger)
+        durabilityPool = NIOThreadPool(numberOfThreads: configuration.durabilityThreads)
+        durabilityPool.start()
+        cleaner.start()
+    }
+
+    /// Stops background work and closes every log cleanly.
+    public func shutdown() async {
+        cleaner.stop()
+        try? await durabilityPool.shutdownGracefully()
+        topics.closeAll()
+        try? offsetsLog.close()
+    }
+
+    // MARK: Dispatch
+
+    /// Handles one request. `peer` names the client in logs.
+    public func handle(_ request: KafkaRequest, header: RequestHeader, peer: String, on eventLoop: any EventLoop) -> EventLoopFuture<KafkaResponse?> {
+        let v = header.apiVersion
+        switch request {
+        case .apiVersions:
+            return eventLoop.makeSucceededFuture(.apiVersions(ApiVersionsResponse.advertised()))
+        case .metadata(let r):
+            return eventLoop.makeSucceededFuture(.metadata(metadata(r, version: v)))
+        case .produce(let r):
+            return produce(r, version: v, peer: peer, on: eventLoop)
+        case .fetch(let r):
+            return fetch(r, version: v, on: eventLoop).map { .fetch($0) }
+        case .listOffsets(let r):
+            return eventLoop.makeSucceededFuture(.listOffsets(listOffsets(r)))
+        case .findCoordinator(let r):
+            var response = FindCoordinatorResponse()
+            if r.keyType == 0 {
+                response.nodeId = configuration.nodeId
+                response.host = configuration.advertisedHost
+                response.port = configuration.advertisedPort
+            } else {
+                response.errorCode = .coordinatorNotAvailable
+                response.errorMessage = "Weir has no transaction coordinator"
+                response.nodeId = -1
+            }
+            return eventLoop.makeSucceededFuture(.findCoordinator(response))
+        case .initProducerId(let r):
+            var response = InitProducerIdResponse()
+            if r.transactionalId != nil {
+                response.errorCode = .transactionalIdAuthorizationFailed
+                response.producerId = -1
+                response.producerEpoch = -1
+                logger.warning("transactional producer refused: transactions are not supported", metadata: ["peer": "\(peer)"])
+            } else {
+                do {
+                    response.producerId = try producerIds.allocate()
+                    response.producerEpoch = 0
+                } catch {
+                    logger.error("cannot allocate a producer id", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                    response.errorCode = .kafkaStorageError
+                    response.producerId = -1
+                    response.producerEpoch = -1
+                }
+            }
+            return eventLoop.makeSucceededFuture(.initProducerId(response))
+        case .createTopics(let r):
+            return eventLoop.makeSucceededFuture(.createTopics(createTopics(r)))
+        case .deleteTopics(let r):
+            return eventLoop.makeFutureWithTask { .deleteTopics(await self.deleteTopics(r)) }
+        case .createPartitions(let r):
+            return eventLoop.makeSucceededFuture(.createPartitions(createPartitions(r)))
+        case .describeConfigs(let r):
+            return eventLoop.makeSucceededFuture(.describeConfigs(describeConfigs(r, version: v)))
+        case .alterConfigs(let r):
+            return eventLoop.makeSucceededFuture(.alterConfigs(alterConfigs(r)))
+        case .incrementalAlterConfigs(let r):
+            return eventLoop.makeSucceededFuture(.incrementalAlterConfigs(incrementalAlterConfigs(r)))
+        case .joinGroup(let r):
+            let client = GroupClient(clientId: header.clientId ?? "", clientHost: peer)
+            return eventLoop.makeFutureWithTask { .joinGroup(await self.groups.joinGroup(r, version: v, client: client)) }
+        case .syncGroup(let r):
+            return eventLoop.makeFutureWithTask { .syncGroup(await self.groups.syncGroup(r, version: v)) }
+        case .heartbeat(let r):
+            return eventLoop.makeFutureWithTask { .heartbeat(await self.groups.heartbeat(r, version: v)) }
+        case .leaveGroup(let r):
+            return eventLoop.makeFutureWithTask { .leaveGroup(await self.groups.leaveGroup(r, version: v)) }
+        case .offsetCommit(let r):
+            return eventLoop.makeFutureWithTask { .offsetCommit(await self.groups.offsetCommit(r, version: v)) }
+        case .offsetFetch(let r):
+            return eventLoop.makeFutureWithTask { .offsetFetch(await self.groups.offsetFetch(r, version: v)) }
+        case .describeGroups(let r):
+            return eventLoop.makeFutureWithTask { .describeGroups(await self.groups.describeGroups(r, version: v)) }
+        case .listGroups(let r):
+            return eventLoop.makeFutureWithTask { .listGroups(await self.groups.listGroups(r, version: v)) }
+        case .deleteGroups(let r):
+            return eventLoop.makeFutureWithTask { .deleteGroups(await self.groups.deleteGroups(r, version: v)) }
+        }
+    }
+
+    // MARK: Metadata
+
+    func metadata(_ r: MetadataRequest, version: Int16) -> MetadataResponse {
+        var response = MetadataResponse()
+        response.brokers = [.init(nodeId: configuration.nodeId, host: configuration.advertisedHost, port: configuration.advertisedPort)]
+        response.clusterId = configuration.clusterId
+        response.controllerId = configuration.nodeId
+        if r.wantsAllTopics(version: version) {
+            response.topics = topics.allTopics.map { describe($0) }
+            return response
+        }
+        // Metadata v0–3 always allow auto-creation; v4+ carry the client's wish.
+        let allowCreate = configuration.autoCreateTopics && (version < 4 || r.allowAutoTopicCreation)
+        for requested in r.topics ?? [] {
+            let name = requested.name
+            if let t = topics.topic(name) {
+                response.topics.append(describe(t))
+            } else if let problem = TopicRegistry.nameProblem(name) {
+                logger.debug("metadata for invalid topic name", metadata: ["topic": "\(name)", "reason": "\(problem)"])
+                response.topics.append(.init(errorCode: .invalidTopicException, name: name))
+            } else if allowCreate, let t = autoCreate(name) {
+                response.topics.append(describe(t))
+            } else {
+                response.topics.append(.init(errorCode: .unknownTopicOrPartition, name: name))
+            }
+        }
+        return response
+    }
+
+    func autoCreate(_ name: String) -> Topic? {
+        do {
+            return try topics.create(name: name, partitions: configuration.defaultPartitions, configs: [])
+        } catch {
+            if error.code == .topicAlreadyExists { return topics.topic(name) }
+            logger.warning("auto-creation failed", metadata: ["topic": "\(name)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    func describe(_ t: Topic) -> MetadataResponse.Topic {
+        let node = configuration.nodeId
+        return MetadataResponse.Topic(
+            errorCode: .none, name: t.name, isInternal: false,
+            partitions: t.partitions.map { p in
+                MetadataResponse.Topic.Partition(
+                    errorCode: p.log.isOffline ? .kafkaStorageError : .none, partitionIndex: p.index, leaderId: node, leaderEpoch: 0,
+                    replicaNodes: [node], isrNodes: [node], offlineReplicas: p.log.isOffline ? [node] : [])
+            })
+    }
+
+    // MARK: Produce
+
+    func produce(_ r: ProduceRequest, version: Int16, peer: String, on eventLoop: any EventLoop) -> EventLoopFuture<KafkaResponse?> {
+        guard r.acks == 0 || r.acks == 1 || r.acks == -1 else {
+            let responses = r.topicData.map { t in
+                ProduceResponse.TopicResponse(name: t.name, partitionResponses: t.partitionData.map { .init(index: $0.index, errorCode: .invalidRequiredAcks) })
+            }
+            return eventLoop.makeSucceededFuture(.produce(ProduceResponse(responses: responses)))
+        }
+        if r.transactionalId != nil {
+            logger.warning("transactional produce refused", metadata: ["peer": "\(peer)"])
+        }
+        var responses: [ProduceResponse.TopicResponse] = []
+        var toSync: [(Partition, Int64)] = []
+        for t in r.topicData {
+            var topic = topics.topic(t.name)
+            if topic == nil, configuration.autoCreateTopics, TopicRegistry.nameProblem(t.name) == nil {
+                topic = autoCreate(t.name)
+            }
+            var out = ProduceResponse.TopicResponse(name: t.name)
+            for pd in t.partitionData {
+                var answer = ProduceResponse.TopicResponse.PartitionResponse(index: pd.index, errorCode: .none, baseOffset: -1)
+                defer { out.partitionResponses.append(answer) }
+                if r.transactionalId != nil {
+                    answer.errorCode = .transactionalIdAuthorizationFailed
+                    continue
+                }
+                guard let topic else {
+                    answer.errorCode = TopicRegistry.nameProblem(t.name) == nil ? .unknownTopicOrPartition : .invalidTopicException
+                    continue
+                }
+                guard pd.index >= 0, Int(pd.index) < topic.partitions.count else {
+                    answer.errorCode = .unknownTopicOrPartition
+                    continue
+                }
+                let partition = topic.partitions[Int(pd.index)]
+                guard let records = pd.records, records.readableBytes > 0 else {
+                    answer.errorCode = .invalidRecord
+                    continue
+                }
+                metrics.bytesIn(records.readableBytes)
+                switch partition.append(records) {
+                case .appended(let info):
+                    answer.baseOffset = info.baseOffset
+                    answer.logStartOffset = info.logStartOffset
+                    toSync.append((partition, info.lastOffset + 1))
+                case .duplicate(let base):
+                    answer.baseOffset = base
+                    answer.logStartOffset = partition.log.logStartOffset
+                    toSync.append((partition, base + 1))  // the original may still be waiting for its fsync
+                case .rejected(let code, let why):
+                    answer.errorCode = code
+                    metrics.produceRejected(code)
+                    logger.info("produce rejected", metadata: ["peer": "\(peer)", "partition": "\(t.name)-\(pd.index)", "error": "\(code)", "reason": "\(why)"])
+                }
+            }
+            responses.append(out)
+        }
+        let response = ProduceResponse(responses: responses)
+        let synced = makeDurable(toSync, on: eventLoop)
+        if r.acks == 0 { return synced.map { _ in nil } }
+        return synced.map { failed in
+            guard !failed.isEmpty else { return .produce(response) }
+            var response = response
+            for ti in response.responses.indices {
+                for pi in response.responses[ti].partitionResponses.indices
+                where failed.contains(PartitionKey(response.responses[ti].name, response.responses[ti].partitionResponses[pi].index)) {
+                    response.responses[ti].partitionResponses[pi].errorCode = .kafkaStorageError
+                    response.responses[ti].partitionResponses[pi].baseOffset = -1
+                }
+            }
+            return .produce(response)
+        }
+    }
+
+    struct PartitionKey: Hashable {
+        var topic: String
+        var partition: Int32
+        init(_ topic: String, _ partition: Int32) {
+            self.topic = topic
+            self.partition = partition
+        }
+    }
+
+    /// fsyncs each partition up to its target offset on the durability threads, then raises the high
+    /// watermarks. Succeeds with the partitions whose fsync failed (they are offline now).
+    func makeDurable(_ targets: [(Partition, Int64)], on eventLoop: any EventLoop) -> EventLoopFuture<Set<PartitionKey>> {
+        guard !targets.isEmpty else { return eventLoop.makeSucceededFuture([]) }
+        let metrics = self.metrics
+        let logger = self.logger
+        return durabilityPool.runIfActive(eventLoop: eventLoop) { () -> Set<PartitionKey> in
+            var failed: Set<PartitionKey> = []
+            for (partition, target) in targets {
+                let started = DispatchTime.now().uptimeNanoseconds
+                do throws(StorageError) {
+                    try partition.log.waitUntilDurable(target)
+                    metrics.fsyncWait(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+                    partition.advanceHighWatermark(to: partition.log.durableOffset)
+                } catch {
+                    logger.error("fsync failed; partition offline", metadata: ["partition": "\(partition.topic)-\(partition.index)", "error": "\(error)"])
+                    failed.insert(PartitionKey(partition.topic, partition.index))
+                }
+            }
+            return failed
+        }
+    }
+
+    // MARK: ListOffsets
+
+    func listOffsets(_ r: ListOffsetsRequest) -> ListOffsetsResponse {
+        var response = ListOffsetsResponse()
+        for t in r.topics {
+            var out = ListOffsetsResponse.Topic(name: t.name)
+            for p in t.partitions {
+                var answer = ListOffsetsResponse.Topic.Partition(partitionIndex: p.partitionIndex, leaderEpoch: 0)
+                defer { out.partitions.append(answer) }
+                guard let partition = topics.partition(t.name, p.partitionIndex) else {
+                    answer.errorCode = .unknownTopicOrPartition
+                    answer.leaderEpoch = -1
+                    continue
+                }
+                switch p.timestamp {
+                case -1:  // latest: the high watermark (= last stable offset without transactions)
+                    answer.offset = partition.highWatermark
+                case -2:  // earliest
+                    answer.offset = partition.log.logStartOffset
+                default:
+                    do {
+                        let hw = partition.highWatermark
+                        if let (bytes, base) = try partition.log.batchOffset(forTimestamp: p.timestamp), base < hw,
+                           let batch = try? RecordBatch(validating: bytes.getSlice(at: bytes.readerIndex, length: Int(RecordBatchHeader(bytes, at: bytes.readerIndex)!.totalSize)) ?? bytes),
+                           let found = try batch.firstRecord(withTimestampAtLeast: p.timestamp), found.offset < hw {
+                            answer.offset = found.offset
+                            answer.timestamp = found.timestamp
+                        }
+                    } catch {
+                        answer.errorCode = .kafkaStorageError
+                        logger.error("ListOffsets by timestamp failed", metadata: ["partition": "\(t.name)-\(p.partitionIndex)", "error": "\(error)"])
+                    }
+                }
+            }
+            response.topics.append(out)
+        }
+        return response
+    }
+}

@@ -14,9 +14,9 @@ import Testing
         "WeirProtocol": ["WeirRecords", "NIOCore"],
         "WeirStorage": ["WeirRecords", "WeirCompression", "NIOCore", "Logging"],
         "WeirTestSupport": ["WeirRecords", "WeirStorage", "NIOCore"],
-        "WeirBroker": ["WeirProtocol", "WeirStorage", "WeirRecords", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "Metrics", "Prometheus", "ServiceLifecycle"],
+        "WeirBroker": ["WeirProtocol", "WeirStorage", "WeirRecords", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle"],
         "WeirClient": ["WeirProtocol", "WeirRecords", "NIOCore", "NIOPosix"],
-        "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "TOMLKit"],
+        "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "UnixSignals", "TOMLKit"],
     ]
 
     /// Libraries that must never appear below the broker, whatever the allow-list says.

@@ -13,7 +13,9 @@ import WeirRecords
 /// lets many threads wait on one fdatasync. Blocking: call from a thread pool, never an event loop.
 public final class PartitionLog: @unchecked Sendable {  // safe: all mutable state is guarded by `monitor`
     public let directory: String
-    public let config: LogConfig
+    private var _config: LogConfig
+    /// The topic configuration in force; `updateConfig` changes it at runtime (AlterConfigs).
+    public var config: LogConfig { monitor.withLock { _config } }
     private let disk: any Disk
     private let logger: Logger
     private let clock: @Sendable () -> Int64
@@ -43,7 +45,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// Opens or creates the log in `directory`, recovering segments written after the recovery point.
     public init(directory: String, config: LogConfig = LogConfig(), disk: any Disk = POSIXDisk(), logger: Logger = Logger(label: "weir.storage"), clock: @escaping @Sendable () -> Int64 = wallClockMs) throws(StorageError) {
         self.directory = directory
-        self.config = config
+        self._config = config
         self.disk = disk
         self.logger = logger
         self.clock = clock
@@ -151,17 +153,22 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// fsyncs everything appended so far.
     public func flush() throws(StorageError) { try waitUntilDurable(logEndOffset) }
 
+    /// Replaces the configuration; later appends, rolls, retention and compaction use it.
+    public func updateConfig(_ config: LogConfig) {
+        monitor.withLock { _config = config }
+    }
+
     private func rollIfNeeded(incoming: Int) throws(StorageError) {
         let active = segments.last!
         let now = clock()
-        let full = active.size > 0 && active.size + incoming > config.segmentBytes
-        let old = active.size > 0 && now - active.createdAtMs >= config.segmentMs
+        let full = active.size > 0 && active.size + incoming > _config.segmentBytes
+        let old = active.size > 0 && now - active.createdAtMs >= _config.segmentMs
         guard full || old else { return }
         try active.file.sync()  // the sealed segment is durable before the new one exists
         try active.saveIndexes()
         _durableOffset = max(_durableOffset, active.nextOffset)
         try writeCheckpoint("recovery-point", active.nextOffset)
-        segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: active.nextOffset, indexIntervalBytes: config.indexIntervalBytes, nowMs: now))
+        segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: active.nextOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now))
     }
 
     private func takeOffline(_ error: StorageError) {
@@ -230,7 +237,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             if segments.last!.nextOffset < offset {
                 // Compaction removed the batches just below `offset`: an empty segment named by it keeps
                 // the log end offset at `offset` across restarts, so no offset is ever handed out twice.
-                segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock()))
+                segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: clock()))
             }
             _durableOffset = min(_durableOffset, segments.last!.nextOffset)
             try writeCheckpoint("recovery-point", min(_durableOffset, segments.last!.nextOffset))
@@ -247,8 +254,8 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             var deleted = 0
             while segments.count > 1 {
                 let oldest = segments[0]
-                let expired = config.retentionMs >= 0 && oldest.maxTimestamp >= 0 && now - oldest.maxTimestamp > config.retentionMs
-                let oversize = config.retentionBytes >= 0 && total - oldest.size >= config.retentionBytes
+                let expired = _config.retentionMs >= 0 && oldest.maxTimestamp >= 0 && now - oldest.maxTimestamp > _config.retentionMs
+                let oversize = _config.retentionBytes >= 0 && total - oldest.size >= _config.retentionBytes
                 guard expired || oversize else { break }
                 // Below the durable offset only: never delete what might still be rewritten.
                 // The next segment's base, not oldest.nextOffset: compaction may have emptied the tail.
@@ -296,7 +303,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             segment.close()
             try disk.rename(cleanedPath, to: segment.logPath)
             try disk.syncDirectory(directory)
-            let (replacement, _) = try Segment.open(disk: disk, directory: directory, baseOffset: segment.baseOffset, indexIntervalBytes: config.indexIntervalBytes, recover: false, nowMs: clock())
+            let (replacement, _) = try Segment.open(disk: disk, directory: directory, baseOffset: segment.baseOffset, indexIntervalBytes: _config.indexIntervalBytes, recover: false, nowMs: clock())
             try replacement.saveIndexes()
             segments[index] = replacement
         }
@@ -329,7 +336,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         for (i, base) in bases.enumerated() {
             let nextBase = i + 1 < bases.count ? bases[i + 1] : Int64.max
             let needsRecovery = nextBase > recoveryPoint  // contains or follows the recovery point
-            let (segment, truncated) = try Segment.open(disk: disk, directory: directory, baseOffset: base, indexIntervalBytes: config.indexIntervalBytes, recover: needsRecovery, nowMs: now)
+            let (segment, truncated) = try Segment.open(disk: disk, directory: directory, baseOffset: base, indexIntervalBytes: _config.indexIntervalBytes, recover: needsRecovery, nowMs: now)
             if needsRecovery { recoveryReport.segmentsScanned += 1 }
             if truncated > 0 {
                 recoveryReport.truncatedBytes += truncated
@@ -343,7 +350,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             if truncated > 0 {
                 // Everything after a truncated segment is unreachable: drop it (Kafka does the same).
                 for later in bases[(i + 1)...] {
-                    let orphan = try Segment.open(disk: disk, directory: directory, baseOffset: later, indexIntervalBytes: config.indexIntervalBytes, recover: false, nowMs: now).0
+                    let orphan = try Segment.open(disk: disk, directory: directory, baseOffset: later, indexIntervalBytes: _config.indexIntervalBytes, recover: false, nowMs: now).0
                     try orphan.delete()
                     recoveryReport.segmentsDropped += 1
                 }
@@ -351,7 +358,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             }
         }
         if segments.isEmpty {
-            segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: _logStartOffset, indexIntervalBytes: config.indexIntervalBytes, nowMs: now))
+            segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: _logStartOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now))
         }
         _logStartOffset = max(_logStartOffset, segments[0].baseOffset)
         _durableOffset = segments.last!.nextOffset  // recovered data was read back from disk

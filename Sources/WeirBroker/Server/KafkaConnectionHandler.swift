@@ -1,0 +1,127 @@
+import Logging
+import NIOCore
+import WeirProtocol
+
+/// One client connection: decodes each frame into a request, hands it to the `Broker`, and writes the
+/// responses in request order (Kafka clients pipeline requests and match answers by order and id).
+final class KafkaConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let broker: Broker
+    private let logger: Logger
+    private let tracker: ConnectionTracker
+    private var peer = "unknown"
+    /// Completes when every response accepted so far has been written: responses are chained on it.
+    private var tail: EventLoopFuture<Void>?
+    private var closing = false
+
+    init(broker: Broker, tracker: ConnectionTracker, logger: Logger) {
+        self.broker = broker
+        self.tracker = tracker
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        peer = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        tail = context.eventLoop.makeSucceededVoidFuture()
+        broker.metrics.connectionOpened()
+        tracker.opened(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        broker.metrics.connectionClosed()
+        tracker.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        var frame = unwrapInboundIn(data)
+        let started = NIODeadline.now()
+        let header: RequestHeader
+        do {
+            header = try RequestHeader.decode(from: &frame)
+        } catch {
+            close(context, reason: "unparsable request header: \(error)")
+            return
+        }
+        let request: KafkaRequest
+        do {
+            request = try KafkaRequest.decode(header: header, body: &frame)
+        } catch {
+            if header.apiKey == .apiVersions, error.kind == .unsupportedVersion {
+                // A newer client's ApiVersions: answer at v0 with our ranges so it can pick a version.
+                respond(context, header: header, started: started, version: 0,
+                        future: context.eventLoop.makeSucceededFuture(.apiVersions(.unsupportedVersionAnswer())))
+                return
+            }
+            broker.metrics.requestError(header.apiKey, .unsupportedVersion)
+            close(context, reason: "cannot decode \(header.apiKey) v\(header.apiVersion) (correlation id \(header.correlationId)): \(error)")
+            return
+        }
+        let future = broker.handle(request, header: header, peer: peer, on: context.eventLoop)
+        respond(context, header: header, started: started, version: header.apiVersion, future: future)
+    }
+
+    private func respond(_ context: ChannelHandlerContext, header: RequestHeader, started: NIODeadline, version: Int16, future: EventLoopFuture<KafkaResponse?>) {
+        let previous = tail ?? context.eventLoop.makeSucceededVoidFuture()
+        tracker.requestStarted()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let broker = self.broker
+        tail = previous.flatMap { future }.map { response in
+            let (handler, context) = loopBound.value
+            defer { handler.tracker.requestFinished() }
+            let elapsed = UInt64(max(0, (NIODeadline.now() - started).nanoseconds))
+            guard let response else {  // acks=0: no answer
+                broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: nil)
+                return
+            }
+            broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: response.firstError)
+            guard !handler.closing else { return }
+            let pieces = response.encodeFramePieces(correlationId: header.correlationId, version: version)
+            for piece in pieces { context.write(handler.wrapOutboundOut(piece), promise: nil) }
+            context.flush()
+        }.flatMapErrorWithEventLoop { error, eventLoop in
+            let (handler, context) = loopBound.value
+            handler.tracker.requestFinished()
+            handler.close(context, reason: "\(header.apiKey) v\(header.apiVersion) failed: \(error)")
+            return eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
+    private func close(_ context: ChannelHandlerContext, reason: String) {
+        guard !closing else { return }
+        closing = true
+        logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let decoding = error as? ProtocolDecodingError {
+            close(context, reason: "bad frame: \(decoding)")
+        } else if let io = error as? IOError, [104, 32].contains(io.errnoCode) {  // ECONNRESET, EPIPE: the client went away
+            close(context, reason: "connection reset")
+        } else {
+            close(context, reason: "\(error)")
+        }
+    }
+}
+
+extension KafkaResponse {
+    /// The first non-zero error code of a response, for the error-rate metric (nil when none).
+    var firstError: KafkaErrorCode? {
+        switch self {
+        case .produce(let r): r.responses.lazy.flatMap(\.partitionResponses).map(\.errorCode).first { $0 != .none }
+        case .fetch(let r): r.errorCode != .none ? r.errorCode : r.responses.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .metadata(let r): r.topics.lazy.map(\.errorCode).first { $0 != .none }
+        case .joinGroup(let r): r.errorCode != .none ? r.errorCode : nil
+        case .syncGroup(let r): r.errorCode != .none ? r.errorCode : nil
+        case .heartbeat(let r): r.errorCode != .none ? r.errorCode : nil
+        case .createTopics(let r): r.topics.lazy.map(\.errorCode).first { $0 != .none }
+        case .deleteTopics(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import NIOCore
+import Synchronization
+import WeirProtocol
+import WeirRecords
+import WeirStorage
+
+/// One topic-partition as the broker serves it: the log, the high watermark (the end of what is
+/// acknowledged and visible to consumers), idempotent-producer state, and fetchers waiting for data.
+public final class Partition: Sendable {
+    public let topic: String
+    public let index: Int32
+    public let log: PartitionLog
+
+    private struct State: ~Copyable {
+        /// Offsets below it are durable (single node: fsynced) and may be served to consumers.
+        var highWatermark: Int64
+        var producers: ProducerStateTable?  // nil until the first idempotent batch: built from the log lazily
+        var waiters: [UInt64: @Sendable () -> Void] = [:]
+        var nextWaiterId: UInt64 = 0
+    }
+    private let state: Mutex<State>
+
+    init(topic: String, index: Int32, log: PartitionLog) {
+        self.topic = topic
+        self.index = index
+        self.log = log
+        // Recovery keeps only whole batches; what survived a restart is what the disk holds, all of it durable.
+        self.state = Mutex(State(highWatermark: log.logEndOffset))
+    }
+
+    public var highWatermark: Int64 { state.withLock { $0.highWatermark } }
+
+    /// Outcome of a produce to this partition.
+    public enum AppendOutcome: Sendable {
+        case appended(PartitionLog.AppendInfo)
+        /// An idempotent retry of a batch already in the log: answered with its original offsets.
+        case duplicate(baseOffset: Int64)
+        case rejected(KafkaErrorCode, String)
+    }
+
+    /// Validates and appends one Produce partition payload; checks producer sequence numbers under the
+    /// same lock as the append, so pipelined batches of one producer are ordered exactly once.
+    public func append(_ bytes: ByteBuffer) -> AppendOutcome {
+        let config = log.config
+        let validated: RecordBatch
+        do throws(RecordBatchError) {
+            validated = try RecordBatch.validateForAppend(bytes, maxBatchBytes: config.maxMessageBytes, requireKeys: config.compacted).batch
+        } catch {
+            return .rejected(Self.errorCode(for: error), error.description)
+        }
+        let header = validated.header
+        return state.withLock { state -> AppendOutcome in
+            if header.isIdempotent {
+                if state.producers == nil {
+                    do throws(StorageError) { state.producers = try ProducerStateTable(rebuiltFrom: log) } catch {
+                        return .rejected(.kafkaStorageError, "\(error)")
+                    }
+                }
+                switch state.producers!.check(header) {
+                case .append: break
+                case .duplicate(let base): return .duplicate(baseOffset: base)
+                case .reject(let code, let why): return .rejected(code, why)
+                }
+            }
+            let info: PartitionLog.AppendInfo
+            do throws(StorageError) { info = try log.append(validated) } catch {
+                if let batchError = error.batchError { return .rejected(Self.errorCode(for: batchError), error.description) }
+                return .rejected(.kafkaStorageError, error.description)
+            }
+            if header.isIdempotent { state.producers!.record(header, baseOffset: info.baseOffset) }
+            return .appended(info)
+        }
+    }
+
+    /// Raises the high watermark (never lowers it) and wakes the fetchers waiting on this partition.
+    public func advanceHighWatermark(to offset: Int64) {
+        let woken: [@Sendable () -> Void] = state.withLock { state in
+            guard offset > state.highWatermark else { return [] }
+            state.highWatermark = offset
+            let w = Array(state.waiters.values)
+            state.waiters.removeAll()
+            return w
+        }
+        for wake in woken { wake() }
+    }
+
+    /// Calls `wake` once, when the high watermark next moves past `offset` (at once if it already has).
+    /// Returns an id for `cancelWait`, or nil when `wake` was already called.
+    public func waitForData(beyond offset: Int64, wake: @escaping @Sendable () -> Void) -> UInt64? {
+        let id: UInt64? = state.withLock { state in
+            guard state.highWatermark <= offset else { return nil }
+            let id = state.nextWaiterId
+            state.nextWaiterId += 1
+            state.waiters[id] = wake
+            return id
+        }
+        if id == nil { wake() }
+        return id
+    }
+
+    public func cancelWait(_ id: UInt64) {
+        _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+    }
+
+    /// After the log was truncated or replaced (replication), producer state is rebuilt from the log.
+    public func resetAfterTruncation() {
+        state.withLock { state in
+            state.producers = nil
+            state.highWatermark = min(state.highWatermark, log.logEndOffset)
+        }
+    }
+
+    static func errorCode(for error: RecordBatchError) -> KafkaErrorCode {
+        switch error.kind {
+        case .truncated, .crcMismatch: .corruptMessage
+        case .unsupportedMagic: .unsupportedForMessageFormat
+        case .invalidStructure: .invalidRecord
+        case .unsupportedCompression: .unsupportedCompressionType
+        case .tooLarge: .messageTooLarge
+        }
+    }
+}

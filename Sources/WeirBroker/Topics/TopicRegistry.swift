@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import Synchronization
+import WeirProtocol
+import WeirStorage
+
+/// A topic: its partitions and configuration.
+public final class Topic: Sendable {
+    public let name: String
+    public let partitions: [Partition]
+    public let config: TopicConfig
+
+    init(name: String, partitions: [Partition], config: TopicConfig) {
+        self.name = name
+        self.partitions = partitions
+        self.config = config
+    }
+}
+
+/// The topics of this broker, on disk under `<data>/topics/<name>/`: `topic.json` (partition count and
+/// configuration overrides) and one directory per partition holding its `PartitionLog`.
+public final class TopicRegistry: Sendable {
+    public let directory: String
+    private let disk: any Disk
+    private let cleaner: LogCleaner
+    private let logger: Logger
+    private let topics: Mutex<[String: Topic]>
+    /// Serialises create/delete/alter so metadata files and the map change together.
+    private let adminLock = Mutex(())
+
+    struct TopicFile: Codable {
+        var partitions: Int32
+        var config: [String: String]
+    }
+
+    public static let maxNameLength = 249
+
+    /// Kafka's topic name rule: 1–249 of [a-zA-Z0-9._-], not "." or "..". Nil when valid.
+    public static func nameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "topic name is empty" }
+        if name == "." || name == ".." { return "topic name cannot be '.' or '..'" }
+        if name.utf8.count > maxNameLength { return "topic name is longer than \(maxNameLength) characters" }
+        let legal = name.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+        return legal ? nil : "topic name '\(name)' has characters other than ASCII letters, digits, '.', '_' and '-'"
+    }
+
+    /// Opens every topic found under `<data>/topics`, recovering each partition's log.
+    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger) throws {
+        directory = dataDirectory + "/topics"
+        self.disk = disk
+        self.cleaner = cleaner
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var found: [String: Topic] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where Self.nameProblem(name) == nil {
+            let metaPath = "\(directory)/\(name)/topic.json"
+            guard let data = FileManager.default.contents(atPath: metaPath) else {
+                logger.warning("ignoring topic directory without topic.json", metadata: ["topic": "\(name)"])
+                continue
+            }
+            let file: TopicFile
+            do { file = try JSONDecoder().decode(TopicFile.self, from: data) } catch {
+                throw BrokerError("\(metaPath): cannot parse: \(error)")
+            }
+            var config = TopicConfig()
+            for (k, v) in file.config {
+                if let problem = TopicConfig.problem(name: k, value: v) { throw BrokerError("\(metaPath): \(problem)") }
+                config.set(k, v)
+            }
+            found[name] = try Self.open(name: name, count: file.partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: [])
+        }
+        topics = Mutex(found)
+        logger.info("topics loaded", metadata: ["count": "\(found.count)"])
+    }
+
+    private static func open(name: String, count: Int32, config: TopicConfig, in directory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, existing: [Partition]) throws -> Topic {
+        var partitions = existing
+        for p in Int32(existing.count)..<count {
+            let log: PartitionLog
+            do {
+                log = try PartitionLog(directory: "\(directory)/\(name)/\(p)", config: config.logConfig, disk: disk, logger: logger)
+            } catch {
+                throw BrokerError("cannot open partition \(name)-\(p): \(error)")
+            }
+            cleaner.register(log)
+            partitions.append(Partition(topic: name, index: p, log: log))
+        }
+        return Topic(name: name, partitions: partitions, config: config)
+    }
+
+    public func topic(_ name: String) -> Topic? { topics.withLock { $0[name] } }
+
+    public func partition(_ topic: String, _ index: Int32) -> Partition? {
+        guard let t = self.topic(topic), index >= 0, index < t.partitions.count else { return nil }
+        return t.partitions[Int(index)]
+    }
+
+    public var allTopics: [Topic] { topics.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
+
+    /// Creates a topic. Throws `TopicError` with the Kafka error code to answer.
+    @discardableResult
+    public func create(name: String, partitions: Int32, configs: [(String, String?)], validateOnly: Bool = false) throws(TopicError) -> Topic? {
+        if let problem = Self.nameProblem(name) { throw TopicError(.invalidTopicException, problem) }
+        guard partitions >= 1, partitions <= 100_000 else { throw TopicError(.invalidPartitions, "number of partitions must be between 1 and 100000, got \(partitions)") }
+        var config = TopicConfig()
+        for (k, v) in configs {
+            if let problem = TopicConfig.problem(name: k, value: v) { throw TopicError(.invalidConfig, problem) }
+            config.set(k, v)
+        }
+        return try adminLock.withLock { _ throws(TopicError) -> Topic? in
+            if topic(name) != nil { throw TopicError(.topicAlreadyExists, "topic '\(name)' already exists") }
+            // Kafka forbids topics whose names differ only in '.' vs '_' (they collide in metric names).
+            let collisionKey = name.replacingOccurrences(of: ".", with: "_")
+            if let other = allTopics.first(where: { $0.name.replacingOccurrences(of: ".", with: "_") == collisionKey }) {
+                throw TopicError(.invalidTopicException, "topic '\(name)' collides with existing topic '\(other.name)'")
+            }
+            if validateOnly { return nil }
+            do {
+                try FileManager.default.createDirectory(atPath: "\(directory)/\(name)", withIntermediateDirectories: true)
+                try writeMeta(name: name, partitions: partitions, config: config)
+                let t = try Self.open(name: name, count: partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: [])
+                topics.withLock { $0[name] = t }
+                logger.info("topic created", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
+                return t
+            } catch {
+                throw TopicError(.kafkaStorageError, "cannot create topic '\(name)': \(error)")
+            }
+        }
+    }
+
+    private func writeMeta(name: String, partitions: Int32, config: TopicConfig) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let data = try encoder.encode(TopicFile(partitions: partitions, config: config.overrides))
+        try writeDurably(String(decoding: data, as: UTF8.self) + "\n", to: "\(directory)/\(name)/topic.json")
+    }
+
+    /// Deletes a topic: its partitions are closed and its directory removed.
+    public func delete(name: String) throws(TopicError) {
+        try adminLock.withLock { _ throws(TopicError) in
+            guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
+            topics.withLock { _ = $0.removeValue(forKey: name) }
+            for p in t.partitions {
+                cleaner.unregister(p.log)
+                try? p.log.close()
+                p.advanceHighWatermark(to: Int64.max)  // wake long-polling fetchers: they will see the topic gone
+            }
+            // Rename first so a crash mid-removal never leaves a half-deleted topic that loads again.
+            let trash = "\(directory)/.deleted-\(name)-\(UInt64.random(in: 0...UInt64.max))"
+            do {
+                try FileManager.default.moveItem(atPath: "\(directory)/\(name)", toPath: trash)
+                try FileManager.default.removeItem(atPath: trash)
+            } catch {
+                logger.error("topic directory not fully removed", metadata: ["topic": "\(name)", "error": "\(error)"])
+            }
+            logger.info("topic deleted", metadata: ["topic": "\(name)"])
+        }
+    }
+
+    /// Raises the partition count of a topic.
+    public func addPartitions(name: String, count: Int32, validateOnly: Bool) throws(TopicError) {
+        try adminLock.withLock { _ throws(TopicError) in
+            guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
+            guard count > t.partitions.count else {
+                throw TopicError(.invalidPartitions, "topic '\(name)' has \(t.partitions.count) partitions; the new count \(count) must be larger")
+            }
+            guard count <= 100_000 else { throw TopicError(.invalidPartitions, "at most 100000 partitions") }
+            if validateOnly { return }
+            do {
+                try writeMeta(name: name, partitions: count, config: t.config)
+                let grown = try Self.open(name: name, count: count, config: t.config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: t.partitions)
+                topics.withLock { $0[name] = grown }
+            } catch {
+                throw TopicError(.kafkaStorageError, "cannot add partitions to '\(name)': \(error)")
+            }
+        }
+    }
+
+    /// Replaces a topic's configuration overrides (validated by the caller) and applies them to its logs.
+    public func setConfig(name: String, _ config: TopicConfig) throws(TopicError) {
+        try adminLock.withLock { _ throws(TopicError) in
+            guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
+            do { try writeMeta(name: name, partitions: Int32(t.partitions.count), config: config) } catch {
+                throw TopicError(.kafkaStorageError, "cannot write config of '\(name)': \(error)")
+            }
+            for p in t.partitions { p.log.updateConfig(config.logConfig) }
+            topics.withLock { $0[name] = Topic(name: name, partitions: t.partitions, config: config) }
+        }
+    }
+
+    /// Closes every partition (clean shutdown: indexes saved, data fsynced).
+    public func closeAll() {
+        for t in allTopics {
+            for p in t.partitions {
+                cleaner.unregister(p.log)
+                do { try p.log.close() } catch {
+                    logger.error("partition did not close cleanly", metadata: ["partition": "\(t.name)-\(p.index)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// A topic administration failure with the Kafka error code to answer.
+public struct TopicError: Error, CustomStringConvertible, Sendable {
+    public let code: KafkaErrorCode
+    public let description: String
+    public init(_ code: KafkaErrorCode, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+}
