@@ -195,6 +195,12 @@ def _str(s):
 
 def raw_fetch_codecs(bootstrap, topic, partition, timeout=10):
     """The codec names of every batch stored in `topic`/`partition`, in log order."""
+    return [batch["codec"] for batch in raw_fetch_batches(bootstrap, topic, partition, timeout)]
+
+
+def raw_fetch_batches(bootstrap, topic, partition, timeout=10):
+    """The header of every batch stored in `topic`/`partition`, in log order: codec, base_offset,
+    record_count, producer_id, producer_epoch, base_sequence."""
     host, port = bootstrap.rsplit(":", 1)
     codecs = []
     offset = 0
@@ -230,7 +236,15 @@ def raw_fetch_codecs(bootstrap, topic, partition, timeout=10):
                     break
                 (attributes,) = struct.unpack_from(">h", records, bpos + 21)
                 (last_delta,) = struct.unpack_from(">i", records, bpos + 23)
-                codecs.append(next(name for name, code in CODECS.items() if code == attributes & 7))
+                producer_id, producer_epoch, base_sequence, count = struct.unpack_from(">qhii", records, bpos + 43)
+                codecs.append({
+                    "codec": next(name for name, code in CODECS.items() if code == attributes & 7),
+                    "base_offset": base_offset,
+                    "record_count": count,
+                    "producer_id": producer_id,
+                    "producer_epoch": producer_epoch,
+                    "base_sequence": base_sequence,
+                })
                 offset = base_offset + last_delta + 1
                 advanced = True
                 bpos += total
