@@ -3,7 +3,7 @@ struct OutputProgram: Sendable {
     enum Feature: Sendable {
         case predictedValue
         case probability(String?)
-        case confidence
+        case confidence(String?)
         case affinity(String?)
         case entityId
         case reasonCode(Int)
@@ -24,9 +24,12 @@ struct OutputProgram: Sendable {
             let c = cat ?? p.value.key
             if p.value.isMissing && p.probabilities.isEmpty { v = .missing }
             else { v = p.probability(of: c).map(Value.number) ?? .number(0) }
-        case .confidence:
-            if let c = p.confidence { v = .number(c) }
-            else if let cs = p.confidences, let i = p.categories.firstIndex(of: p.value.key) { v = .number(cs[i]) }
+        case .confidence(let cat):
+            if let cat, let cs = p.confidences {
+                // A category the model gave no confidence (e.g. no rule for it fired) has confidence 0.
+                v = p.value.isMissing ? .missing : .number(p.categories.firstIndex(of: cat).map { cs[$0] } ?? 0)
+            } else if let c = p.confidence, cat == nil || cat == p.value.key { v = .number(c) }
+            else if let cs = p.confidences, let i = p.categories.firstIndex(of: cat ?? p.value.key) { v = .number(cs[i]) }
             else { v = .missing }
         case .affinity(let cat):
             if let cat { v = p.affinities[cat].map(Value.number) ?? .missing }
@@ -53,7 +56,7 @@ extension Compiler {
             switch featureName {
             case "predictedValue", "predictedDisplayValue": feature = .predictedValue
             case "probability": feature = .probability(o.attr("value"))
-            case "confidence": feature = .confidence
+            case "confidence": feature = .confidence(o.attr("value"))
             case "affinity", "entityAffinity", "clusterAffinity": feature = .affinity(o.attr("value"))
             case "entityId", "clusterId": feature = .entityId
             case "reasonCode": feature = .reasonCode(Int(o.attr("rank") ?? "1") ?? 1)

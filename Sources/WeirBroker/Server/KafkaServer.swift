@@ -103,18 +103,22 @@ public final class KafkaServer: Service, Sendable {
             }
         }
 
-        await withGracefulShutdownHandler {
+        // Graceful shutdown (SIGTERM/SIGINT through ServiceGroup) and task cancellation both stop the listener.
+        await withTaskCancellationOrGracefulShutdownHandler {
             try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             logger.info("shutdown requested: no new connections, draining in-flight requests")
             channel.close(promise: nil)
         }
         ticker.cancel()
         // Drain: in-flight requests finish (bounded by 10 s) before the logs close.
-        let drainDeadline = ContinuousClock.now + .seconds(10)
-        while tracker.requestsInFlight > 0, ContinuousClock.now < drainDeadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        // (In a task of its own: a cancelled caller's sleeps would return at once and spin.)
+        await Task.detached {
+            let drainDeadline = ContinuousClock.now + .seconds(10)
+            while tracker.requestsInFlight > 0, ContinuousClock.now < drainDeadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }.value
         await tracker.closeAll()
         try? await metricsChannel?.close()
         await broker.shutdown()

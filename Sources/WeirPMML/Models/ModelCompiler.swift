@@ -109,6 +109,11 @@ extension Compiler {
         case "TreeModel": core = try compileTreeModel(context)
         case "RegressionModel": core = try compileRegressionModel(context)
         case "MiningModel": core = try compileMiningModel(context)
+        case "RuleSetModel": core = try compileRuleSetModel(context)
+        case "Scorecard": core = try compileScorecard(context)
+        case "GeneralRegressionModel": core = try compileGeneralRegressionModel(context)
+        case "NaiveBayesModel": core = try compileNaiveBayesModel(context)
+        case "NeuralNetwork": core = try compileNeuralNetwork(context)
         default: throw unsupported(e, "model type \(e.name)")
         }
         let outputs = try compileOutput(e.child("Output"), scope, exportTo: export)

@@ -1,0 +1,143 @@
+/// A Scorecard: initialScore plus, per Characteristic, the partial score of its first matching Attribute;
+/// optionally ranks reason codes by how far each characteristic scored from its baseline.
+struct ScorecardCore: ModelCore {
+    enum PartialScore: Sendable {
+        case constant(Double)
+        case expression(Expr)
+    }
+
+    struct Attribute: Sendable {
+        var predicate: Predicate
+        var score: PartialScore
+        /// Index into `reasonCodes` (the attribute's own code, else its characteristic's); -1 when none.
+        var reasonCode: Int
+    }
+
+    struct Characteristic: Sendable {
+        var name: String
+        var attributes: [Attribute]
+        var baseline: Double
+    }
+
+    enum ReasonCodeAlgorithm: String, Sendable { case pointsAbove, pointsBelow }
+
+    var initialScore: Double
+    var characteristics: [Characteristic]
+    var useReasonCodes: Bool
+    var algorithm: ReasonCodeAlgorithm
+    var reasonCodes: [String]
+
+    func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
+        var score = initialScore
+        var points = [Double](repeating: 0, count: useReasonCodes ? reasonCodes.count : 0)
+        var seen = [Bool](repeating: false, count: points.count)
+        var order: [Int] = []
+        for ch in characteristics {
+            var matched = false
+            for a in ch.attributes where a.predicate.eval(row) == true {
+                let partial: Double
+                switch a.score {
+                case .constant(let d): partial = d
+                case .expression(let e):
+                    guard let d = e.eval(&row).double else { return .missing }
+                    partial = d
+                }
+                score += partial
+                if useReasonCodes {
+                    let r = a.reasonCode
+                    points[r] += algorithm == .pointsBelow ? ch.baseline - partial : partial - ch.baseline
+                    if !seen[r] { seen[r] = true; order.append(r) }
+                }
+                matched = true
+                break
+            }
+            if !matched {
+                throw RowRejection(message: "no Attribute of Characteristic \"\(ch.name)\" matches")
+            }
+        }
+        var p = Prediction()
+        p.value = .number(score)
+        if useReasonCodes {
+            // Codes with non-negative summed points, largest first; ties keep first-use order.
+            let ranked = order.filter { points[$0] >= 0 }.enumerated().sorted { a, b in
+                points[a.element] != points[b.element] ? points[a.element] > points[b.element] : a.offset < b.offset
+            }
+            p.reasonCodes = ranked.map { reasonCodes[$0.element] }
+        }
+        return p
+    }
+}
+
+extension Compiler {
+    func compileScorecard(_ c: ModelContext) throws(PMMLError) -> any ModelCore {
+        let e = c.element
+        guard c.function == .regression else { throw unsupported(e, "Scorecard functionName \"\(c.function.rawValue)\"") }
+        let useReasonCodes: Bool
+        switch e.attr("useReasonCodes") ?? "true" {
+        case "true", "1": useReasonCodes = true
+        case "false", "0": useReasonCodes = false
+        case let other: throw error(e, "useReasonCodes=\"\(other)\" is not a boolean")
+        }
+        let algorithmName = e.attr("reasonCodeAlgorithm") ?? "pointsBelow"
+        guard let algorithm = ScorecardCore.ReasonCodeAlgorithm(rawValue: algorithmName) else {
+            throw unsupported(e, "reasonCodeAlgorithm \"\(algorithmName)\"")
+        }
+        let baselineMethod = e.attr("baselineMethod") ?? "other"
+        guard ["max", "min", "mean", "neutral", "other"].contains(baselineMethod) else {
+            throw unsupported(e, "baselineMethod \"\(baselineMethod)\"")
+        }
+        // baselineMethod only documents how the baseline scores were derived; the scores themselves are given.
+        let modelBaseline = try double(e, "baselineScore")
+        guard let list = e.child("Characteristics") else { throw error(e, "Scorecard without Characteristics") }
+        var reasonCodes: [String] = []
+        var codeIndex: [String: Int] = [:]
+        var characteristics: [ScorecardCore.Characteristic] = []
+        for ch in list.children {
+            guard ch.name == "Characteristic" else {
+                if ch.name == "Extension" { continue }
+                throw unsupported(ch, "element \(ch.name) in Characteristics")
+            }
+            let baseline = try double(ch, "baselineScore") ?? modelBaseline
+            if useReasonCodes && baseline == nil {
+                throw error(ch, "useReasonCodes=\"true\" needs a baselineScore on the Characteristic or the Scorecard")
+            }
+            var attributes: [ScorecardCore.Attribute] = []
+            for a in ch.children {
+                guard a.name == "Attribute" else {
+                    if a.name == "Extension" { continue }
+                    throw unsupported(a, "element \(a.name) in Characteristic")
+                }
+                let predicate = try firstPredicate(a, c.scope)
+                let score: ScorecardCore.PartialScore
+                if let complex = a.child("ComplexPartialScore") {
+                    guard let ex = complex.children.first(where: { Self.expressionNames.contains($0.name) }) else {
+                        throw error(complex, "ComplexPartialScore without an expression")
+                    }
+                    score = .expression(try compileExpression(ex, c.scope))
+                } else if let d = try double(a, "partialScore") {
+                    score = .constant(d)
+                } else {
+                    throw error(a, "Attribute without partialScore or ComplexPartialScore")
+                }
+                var code = -1
+                if useReasonCodes {
+                    guard let name = a.attr("reasonCode") ?? ch.attr("reasonCode") else {
+                        throw error(a, "useReasonCodes=\"true\" needs a reasonCode on the Attribute or its Characteristic")
+                    }
+                    if let known = codeIndex[name] { code = known } else {
+                        code = reasonCodes.count
+                        codeIndex[name] = code
+                        reasonCodes.append(name)
+                    }
+                }
+                attributes.append(.init(predicate: predicate, score: score, reasonCode: code))
+            }
+            if attributes.isEmpty { throw error(ch, "Characteristic without Attribute") }
+            characteristics.append(.init(name: ch.attr("name") ?? "#\(characteristics.count + 1)",
+                                         attributes: attributes, baseline: baseline ?? 0))
+        }
+        if characteristics.isEmpty { throw error(list, "Characteristics without Characteristic") }
+        return ScorecardCore(initialScore: try double(e, "initialScore") ?? 0, characteristics: characteristics,
+                             useReasonCodes: useReasonCodes, algorithm: algorithm, reasonCodes: reasonCodes)
+    }
+}
