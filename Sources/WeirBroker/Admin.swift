@@ -57,13 +57,14 @@ extension Broker {
         return response
     }
 
-    func deleteTopics(_ r: DeleteTopicsRequest) async -> DeleteTopicsResponse {
+    func deleteTopics(_ r: DeleteTopicsRequest) -> DeleteTopicsResponse {
         var response = DeleteTopicsResponse()
         for name in r.topicNames {
             var result = DeleteTopicsResponse.Result(name: name)
             do {
                 try topics.delete(name: name)
-                await groups.topicDeleted(name)
+                let groups = self.groups
+                Task { await groups.topicDeleted(name) }  // committed offsets of the topic go too
             } catch {
                 result.errorCode = error.code
             }

@@ -48,7 +48,7 @@ public final class Broker: Sendable {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let disk = CachedDisk(POSIXDisk(), capacity: 1024)
         cleaner = LogCleaner(logger: logger)
-        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger)
+        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics)
         producerIds = try ProducerIdAllocator(directory: data)
         var offsetsConfig = LogConfig()
         offsetsConfig.compacted = true
@@ -56,7 +56,9 @@ public final class Broker: Sendable {
         offsetsConfig.segmentBytes = 100 << 20
         offsetsLog = try PartitionLog(directory: data + "/" + Self.offsetsTopic, config: offsetsConfig, disk: disk, logger: logger)
         cleaner.register(offsetsLog)
-        groups = try GroupCoordinator(offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger)
+        groups = try GroupCoordinator(
+            offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
+            config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs))
         durabilityPool = NIOThreadPool(numberOfThreads: configuration.durabilityThreads)
         durabilityPool.start()
         cleaner.start()
@@ -120,7 +122,7 @@ public final class Broker: Sendable {
         case .createTopics(let r):
             return eventLoop.makeSucceededFuture(.createTopics(createTopics(r)))
         case .deleteTopics(let r):
-            return eventLoop.makeFutureWithTask { .deleteTopics(await self.deleteTopics(r)) }
+            return eventLoop.makeSucceededFuture(.deleteTopics(deleteTopics(r)))
         case .createPartitions(let r):
             return eventLoop.makeSucceededFuture(.createPartitions(createPartitions(r)))
         case .describeConfigs(let r):

@@ -161,14 +161,19 @@ extension Compiler {
             leftClosed: lc, rightClosed: rc)
     }
 
+    func localName(_ name: String) -> String {
+        name.split(separator: ":").last.map(String.init) ?? name
+    }
+
     func compileMapValues(_ e: XElement, _ scope: Scope) throws(PMMLError) -> Expr {
         let t = try dataType(e) ?? .string
-        let outCol = try required(e, "outputColumn")
+        // Column names may carry a namespace prefix ("data:output"); cells are matched by local name.
+        let outCol = localName(try required(e, "outputColumn"))
         var inputs: [Expr] = [], cols: [String] = [], types: [DataType] = []
         for p in e.all("FieldColumnPair") {
             let f = try field(p, try required(p, "field"), in: scope)
             inputs.append(.field(f.slot))
-            cols.append(try required(p, "column"))
+            cols.append(localName(try required(p, "column")))
             types.append(f.dataType)
         }
         guard let table = e.child("InlineTable") else { throw unsupported(e, "MapValues without InlineTable") }
@@ -176,10 +181,9 @@ extension Compiler {
         for r in table.all("row") {
             var cells: [String: String] = [:]
             for c in r.children {
-                let local = c.name.split(separator: ":").last.map(String.init) ?? c.name
-                cells[local] = c.text
+                cells[localName(c.name)] = c.text
             }
-            guard let out = cells[outCol] else { continue }
+            guard let out = cells[outCol] else { throw error(r, "row without output column \(outCol)") }
             var keys: [String] = []
             for (i, col) in cols.enumerated() {
                 guard let text = cells[col] else { throw error(r, "row without column \(col)") }

@@ -8,6 +8,9 @@ struct OutputProgram: Sendable {
         case entityId
         case reasonCode(Int)
         case expression(Expr)
+        /// entityId / affinity with an explicit `rank` (nearest first).
+        case rankedEntityId(Int)
+        case rankedAffinity(Int)
     }
 
     var name: String
@@ -38,6 +41,14 @@ struct OutputProgram: Sendable {
         case .reasonCode(let rank):
             v = rank >= 1 && rank <= p.reasonCodes.count ? .string(p.reasonCodes[rank - 1]) : .missing
         case .expression(let e): v = e.eval(&row)
+        case .rankedEntityId(let rank):
+            if rank >= 1 && rank <= p.rankedIds.count { v = p.rankedIds[rank - 1] }
+            else if rank == 1 && p.rankedIds.isEmpty { v = p.entityId }
+            else { v = .missing }
+        case .rankedAffinity(let rank):
+            if rank >= 1 && rank <= p.rankedAffinities.count { v = .number(p.rankedAffinities[rank - 1]) }
+            else if rank == 1 && p.rankedAffinities.isEmpty { v = p.affinity.map(Value.number) ?? .missing }
+            else { v = .missing }
         }
         guard let dataType else { return v }
         return dataType.cast(v)
@@ -57,8 +68,20 @@ extension Compiler {
             case "predictedValue", "predictedDisplayValue": feature = .predictedValue
             case "probability": feature = .probability(o.attr("value"))
             case "confidence": feature = .confidence(o.attr("value"))
-            case "affinity", "entityAffinity", "clusterAffinity": feature = .affinity(o.attr("value"))
-            case "entityId", "clusterId": feature = .entityId
+            case "affinity", "entityAffinity", "clusterAffinity":
+                if let r = o.attr("rank"), o.attr("value") == nil {
+                    guard let rank = Int(r), rank >= 1 else { throw error(o, "rank \"\(r)\" is not a positive integer") }
+                    feature = .rankedAffinity(rank)
+                } else {
+                    feature = .affinity(o.attr("value"))
+                }
+            case "entityId", "clusterId":
+                if let r = o.attr("rank") {
+                    guard let rank = Int(r), rank >= 1 else { throw error(o, "rank \"\(r)\" is not a positive integer") }
+                    feature = .rankedEntityId(rank)
+                } else {
+                    feature = .entityId
+                }
             case "reasonCode": feature = .reasonCode(Int(o.attr("rank") ?? "1") ?? 1)
             case "transformedValue", "decision":
                 guard let ex = o.children.first(where: { Self.expressionNames.contains($0.name) }) else {

@@ -17,6 +17,9 @@ struct MiningModelCore: ModelCore {
     var floatMath: Bool
     var categories: [String]
     var skipMissing: Bool
+    /// missingPredictionTreatment="continue" on a vote: a missing prediction is a vote for "missing", which
+    /// makes the result missing when it wins (JPMML); averages still return missing.
+    var missingVotes: Bool = false
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
         switch method {
@@ -34,6 +37,10 @@ struct MiningModelCore: ModelCore {
             let p = try s.model.evaluate(&row)
             if p.value.isMissing {
                 if skipMissing { continue }
+                if missingVotes && (method == .majorityVote || method == .weightedMajorityVote) {
+                    results.append((p, s.weight))
+                    continue
+                }
                 return .missing
             }
             results.append((p, s.weight))
@@ -86,13 +93,32 @@ struct MiningModelCore: ModelCore {
         var out = Prediction()
         out.categories = cats
         var probs = [Double](repeating: 0, count: cats.count)
+        // Votes: equal totals go to the category voted for first (JPMML keeps votes in arrival order).
+        var voteOrder: [Int] = []
         switch method {
         case .majorityVote, .weightedMajorityVote:
             var total = 0.0
+            var missingTotal = 0.0
             for (p, w) in rs {
                 let weight = method == .majorityVote ? 1 : w
-                if let i = cats.firstIndex(of: p.value.key) { probs[i] += weight }
+                if p.value.isMissing {
+                    missingTotal += weight
+                    if !voteOrder.contains(-1) { voteOrder.append(-1) }
+                    continue
+                }
+                if let i = cats.firstIndex(of: p.value.key) {
+                    probs[i] += weight
+                    if !voteOrder.contains(i) { voteOrder.append(i) }
+                }
                 total += weight
+            }
+            // A "missing" vote that wins (first of equals) makes the result missing.
+            if let m = voteOrder.firstIndex(of: -1) {
+                let beaten = voteOrder.enumerated().contains { k, i in
+                    i >= 0 && (probs[i] > missingTotal || (probs[i] == missingTotal && k < m))
+                }
+                if !beaten { return .missing }
+                voteOrder.remove(at: m)
             }
             for i in probs.indices { probs[i] /= total }
         case .average, .weightedAverage, .sum:
@@ -120,8 +146,11 @@ struct MiningModelCore: ModelCore {
         default: break
         }
         out.probabilities = probs
-        var best = 0
-        for i in probs.indices where probs[i] > probs[best] { best = i }
+        var best = winningIndex(probs)
+        if let first = voteOrder.first {
+            best = first
+            for i in voteOrder where ranksAbove(probs[i], probs[best]) { best = i }
+        }
         out.value = cats.isEmpty ? .missing : .string(cats[best])
         return out
     }
@@ -148,6 +177,7 @@ extension Compiler {
             segments.append(.init(predicate: predicate, weight: try double(s, "weight") ?? 1, model: model))
         }
         return MiningModelCore(method: method, segments: segments, classification: c.function == .classification,
-                               floatMath: c.floatMath, categories: c.categories, skipMissing: mpt == "skipSegment")
+                               floatMath: c.floatMath, categories: c.categories, skipMissing: mpt == "skipSegment",
+                               missingVotes: mpt == "continue")
     }
 }

@@ -10,6 +10,11 @@ struct Prediction: Sendable {
     var affinities: [String: Double] = [:]
     var affinity: Double? = nil
     var reasonCodes: [String] = []
+    /// Entities ranked nearest first (NearestNeighborModel neighbours) and their affinities.
+    var rankedIds: [Value] = []
+    var rankedAffinities: [Double] = []
+    /// Index of the winning cluster in document order (ClusteringModel).
+    var clusterIndex: Int? = nil
 
     static let missing = Prediction()
 
@@ -30,4 +35,20 @@ protocol ModelCore: Sendable {
 enum MiningFunction: String, Sendable {
     case classification, regression, clustering
     case associationRules, sequences, timeSeries, mixed
+}
+
+/// Index of the largest value the way JPMML ranks results (Java's `Double.compare`: NaN above every number);
+/// the first of equal values wins. -1 for an empty array.
+func winningIndex(_ values: [Double]) -> Int {
+    var best = -1
+    for i in values.indices where best < 0 || ranksAbove(values[i], values[best]) { best = i }
+    return best
+}
+
+/// `a > b` under Java's `Double.compare` ordering, where NaN is greater than any number.
+@inline(__always)
+func ranksAbove(_ a: Double, _ b: Double) -> Bool {
+    if a.isNaN { return !b.isNaN }
+    if b.isNaN { return false }
+    return a > b
 }
