@@ -46,6 +46,16 @@ import WeirTestSupport
         #expect(await coordinator.heartbeat(HeartbeatRequest(groupId: "g", generationId: 1, memberId: jb.memberId), version: 3).errorCode == .none)
         // A late sync in Stable gets the stored assignment.
         #expect(await coordinator.syncGroup(syncRequest(generation: 1, member: jb.memberId), version: 3).assignment.text == "p1")
+
+        // A follower re-joining with unchanged metadata gets the current generation back without a rebalance.
+        let again = await coordinator.joinGroup(joinRequest(member: jb.memberId, protocols: [("range", "sub-b")]), version: 3, client: consumerClient)
+        #expect(again.errorCode == .none && again.generationId == 1 && again.members.isEmpty)
+        #expect(await coordinator.inspect("g")?.state == "Stable")
+        // The leader re-joining starts one (it wants to reassign, e.g. after a metadata change).
+        let leaderAgain = Pending { await coordinator.joinGroup(joinRequest(member: ja.memberId, protocols: [("range", "sub-a")]), version: 3, client: consumerClient) }
+        try await eventually("rebalance") { await coordinator.inspect("g")?.state == "PreparingRebalance" }
+        _ = await coordinator.joinGroup(joinRequest(member: jb.memberId, protocols: [("range", "sub-b")]), version: 3, client: consumerClient)
+        #expect(try await leaderAgain.value().generationId == 2)
     }
 
     @Test func memberIdRequiredRoundTrip() async throws {

@@ -296,7 +296,8 @@ public actor GroupCoordinator {
         if group.isStaticMemberFenced(memberId: r.memberId, groupInstanceId: instanceId) {
             return waiter.resume(returning: Self.joinError(r.memberId, .fencedInstanceId))
         }
-        guard let member = group.member(r.memberId), instanceId == nil || group.staticMembers[instanceId!] != nil else {
+        let instanceKnown = instanceId.map { group.staticMembers[$0] != nil } ?? true
+        guard let member = group.member(r.memberId), instanceKnown else {
             return waiter.resume(returning: Self.joinError(r.memberId, .unknownMemberId))
         }
         member.lastHeardFromMs = now
@@ -315,9 +316,8 @@ public actor GroupCoordinator {
                 // The leader re-joining asks for a new assignment (e.g. topic metadata changed).
                 updateMemberAndRebalance(group, member, joining, waiter: waiter, now: now)
             } else {
-                var response = joinResponse(group, for: member)
-                response.members = []
-                waiter.resume(returning: response)
+                // A follower with unchanged metadata gets the current generation (and syncs for its assignment).
+                waiter.resume(returning: joinResponse(group, for: member))
             }
         case .empty, .dead:
             waiter.resume(returning: Self.joinError(r.memberId, .unknownMemberId))

@@ -1,3 +1,9 @@
+/// What one segment of a MiningModel produced: its result and its output field values by name.
+struct SegmentRecord: Sendable {
+    var prediction: Prediction
+    var outputs: [String: Value]
+}
+
 /// The result of one model on one row.
 struct Prediction: Sendable {
     var value: Value = .missing
@@ -15,6 +21,14 @@ struct Prediction: Sendable {
     var rankedAffinities: [Double] = []
     /// Index of the winning cluster in document order (ClusteringModel).
     var clusterIndex: Int? = nil
+    /// Results of the segments that ran, by segment id (MiningModel with segmentId outputs or selectAll).
+    var segmentResults: [String: SegmentRecord] = [:]
+
+    /// No result at all: the model's output fields are then missing and undeclared (JPMML skips them, and
+    /// an expression that references one rejects the row).
+    var isEmptyResult: Bool {
+        value.isMissing && entityId.isMissing && rankedIds.isEmpty && affinities.isEmpty && segmentResults.isEmpty
+    }
 
     static let missing = Prediction()
 
