@@ -144,7 +144,27 @@ public final class Broker: Sendable {
         case .leaveGroup(let r):
             return eventLoop.makeFutureWithTask { .leaveGroup(await self.groups.leaveGroup(r, version: v)) }
         case .offsetCommit(let r):
-            return eventLoop.makeFutureWithTask { .offsetCommit(await self.groups.offsetCommit(r, version: v)) }
+            // As Kafka: partitions of topics that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION, not stored.
+            var known = r
+            var unknown: [OffsetCommitResponse.Topic] = []
+            known.topics = []
+            for t in r.topics {
+                let (ok, missing) = (t.partitions.filter { topics.partition(t.name, $0.partitionIndex) != nil },
+                                     t.partitions.filter { topics.partition(t.name, $0.partitionIndex) == nil })
+                if !ok.isEmpty { known.topics.append(.init(name: t.name, partitions: ok)) }
+                if !missing.isEmpty {
+                    unknown.append(.init(name: t.name, partitions: missing.map { .init(partitionIndex: $0.partitionIndex, errorCode: .unknownTopicOrPartition) }))
+                }
+            }
+            if known.topics.isEmpty && !r.topics.isEmpty {
+                return eventLoop.makeSucceededFuture(.offsetCommit(OffsetCommitResponse(topics: unknown)))
+            }
+            let commit = known, refused = unknown
+            return eventLoop.makeFutureWithTask {
+                var response = await self.groups.offsetCommit(commit, version: v)
+                response.topics += refused
+                return .offsetCommit(response)
+            }
         case .offsetFetch(let r):
             return eventLoop.makeFutureWithTask { .offsetFetch(await self.groups.offsetFetch(r, version: v)) }
         case .describeGroups(let r):
