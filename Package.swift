@@ -7,7 +7,8 @@
 //   L2 WeirRecords -> WeirCompression, CWeirCRC, NIOCore   (RecordBatch v2, varints, CRC-32C)
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
 //      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
-//   L4 WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
+//   L4 WeirReplication -> WeirStorage, WeirRecords, NIOCore, Logging   (sans-I/O primary/replica core)
+//      WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
 //      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
 //   L6 weir (executable)
 import PackageDescription
@@ -32,6 +33,7 @@ let package = Package(
         .library(name: "WeirBroker", targets: ["WeirBroker"]),
         .library(name: "WeirClient", targets: ["WeirClient"]),
         .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
+        .library(name: "WeirReplication", targets: ["WeirReplication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -76,7 +78,16 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
-        // L4
+        // L4: the sans-I/O replication core (no networking; the broker drives it)
+        .target(
+            name: "WeirReplication",
+            dependencies: [
+                "WeirStorage", "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: weirSettings
+        ),
         .target(
             name: "WeirBroker",
             dependencies: [
@@ -129,6 +140,10 @@ let package = Package(
         .testTarget(
             name: "WeirBrokerTests",
             dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: weirSettings
+        ),
+        .testTarget(
+            name: "WeirReplicationTests", dependencies: ["WeirReplication", "WeirStorage", "WeirRecords", "WeirTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: weirSettings
         ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
