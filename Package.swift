@@ -143,7 +143,11 @@ let package = Package(
             swiftSettings: weirSettings
         ),
         .testTarget(
-            name: "WeirReplicationTests", dependencies: ["WeirReplication", "WeirStorage", "WeirRecords", "WeirTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            name: "WeirReplicationTests",
+            dependencies: [
+                "WeirReplication", "WeirStorage", "WeirRecords", "WeirTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: weirSettings
         ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
