@@ -102,5 +102,8 @@ public enum PromotionResult: Hashable, Sendable {
     case alreadyPrimary
     /// Refused: the primary answered within `primaryLossMs`; pass `force` to promote anyway.
     case primaryReachable
+    /// Refused, even forced: the primary was last heard acknowledging alone, so this log may lack
+    /// acknowledged records (promoting it would break RPO = 0). It must catch up first.
+    case notInSync
     case failed(String)
 }

@@ -55,6 +55,9 @@ public struct ReplicaFetchResponse: Hashable, Sendable {
     public var epoch: LeaderEpoch
     public var primaryId: NodeId
     public var fetchId: UInt64
+    /// The primary acknowledges only what this replica reported durable (false: it acknowledges alone,
+    /// so the replica may lack acknowledged records and must not be promoted).
+    public var synchronous: Bool
     public var partitions: [Partition]
 }
 
@@ -102,7 +105,7 @@ public enum ReplicationMessage: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .fetch(let m): "ReplicaFetch(\(m.epoch) #\(m.fetchId) \(m.partitions.map { "\($0.key)@\($0.fetchOffset)/d\($0.durableOffset)/\($0.lastFetchedEpoch.map { "\($0)" } ?? "-")" }))"
-        case .fetchResponse(let m): "ReplicaFetchResponse(\(m.epoch) #\(m.fetchId) \(m.partitions.map { "\($0.key)@\($0.fetchOffset) hw\($0.highWatermark) \($0.records.readableBytes)B\($0.divergence.map { " diverge \($0.epoch.map { "\($0)" } ?? "-")@\($0.endOffset)" } ?? "")" }))"
+        case .fetchResponse(let m): "ReplicaFetchResponse(\(m.epoch) #\(m.fetchId)\(m.synchronous ? "" : " solo") \(m.partitions.map { "\($0.key)@\($0.fetchOffset) hw\($0.highWatermark) \($0.records.readableBytes)B\($0.divergence.map { " diverge \($0.epoch.map { "\($0)" } ?? "-")@\($0.endOffset)" } ?? "")" }))"
         case .durable(let m): "ReplicaDurable(\(m.epoch) \(m.partitions.map { "\($0.key)@\($0.durableOffset)" }))"
         case .notice(let m): "EpochNotice(\(m.epoch) \(m.role) from \(m.nodeId))"
         }

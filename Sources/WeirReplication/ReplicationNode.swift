@@ -56,8 +56,11 @@ public final class ReplicationNode {
     private var partitions: [PartitionKey: PartitionState] = [:]
     // Primary side.
     private var lastReplicaContact: Int64 = 0
-    private var lastProbe: Int64 = .min
+    private var lastProbe: Int64?
     private var parkedFetch: (fetch: ReplicaFetch, deadline: Int64)?
+    /// A fetch of our current leader epoch arrived since we started acknowledging alone: required before
+    /// going back to synchronous (the replica must be there, not merely "not behind" on empty logs).
+    private var replicaFetchedSinceSolo = false
     // Replica side.
     private var outstandingFetch: (id: UInt64, sentAt: Int64)?
     private var nextFetchId: UInt64 = 1
@@ -83,6 +86,7 @@ public final class ReplicationNode {
             partitions[key] = PartitionState(key: key, log: log, history: try EpochHistory(scanning: log))
         }
         lastReplicaContact = now
+        if state.role == .primary && !state.inSync { solo = .promotion }  // it was acknowledging alone: go on
     }
 
     public var role: Role { state.role }
@@ -175,7 +179,11 @@ public final class ReplicationNode {
         case .primary:
             let replicaLost = now - lastReplicaContact >= config.replicaLossMs
             if replicaLost && solo == nil && config.allowDegraded {
+                var next = state
+                next.inSync = false  // persisted before acknowledging alone: a restart must not claim sync
+                guard persist(next, into: &actions) else { return actions }
                 solo = .operatorDegraded
+                replicaFetchedSinceSolo = false
                 actions.append(.audit(.acknowledgingAlone(.operatorDegraded)))
                 advanceHighWatermarks(now: now, into: &actions)
             }
@@ -190,7 +198,7 @@ public final class ReplicationNode {
                 parkedFetch = nil
                 answerFetch(parked.fetch, now: now, park: false, into: &actions)
             }
-            if replicaLost && now - lastProbe >= config.replicaLossMs { probe(now: now, into: &actions) }
+            if replicaLost && lastProbe.map({ now - $0 >= config.replicaLossMs }) ?? true { probe(now: now, into: &actions) }
         case .replica:
             if outstandingFetch.map({ now - $0.sentAt >= config.fetchRetryMs }) ?? true { sendFetch(now: now, into: &actions) }
         }
@@ -206,11 +214,12 @@ public final class ReplicationNode {
         var actions: [ReplicationAction] = []
         if let offlineReason { return (.failed(offlineReason), actions) }
         guard state.role == .replica else { return (.alreadyPrimary, actions) }
+        guard state.inSync else { return (.notInSync, actions) }  // RPO = 0: only a replica holding every ack
         let reachable = lastPrimaryContact.map { now - $0 < config.primaryLossMs } ?? false
         if reachable && !force { return (.primaryReachable, actions) }
         let next = state.epoch.next(ownedBy: config.nodeId, peer: config.peerId)
         guard next <= .maximum else { return (.failed("epoch space exhausted"), actions) }
-        let newState = ReplicationState(epoch: next, role: .primary, incarnation: 1)
+        let newState = ReplicationState(epoch: next, role: .primary, incarnation: 1, inSync: false)
         guard persist(newState, into: &actions) else { return (.failed(offlineReason ?? "persist"), actions) }
         actions.append(.audit(.promoted(from: leaderEpoch.epoch, to: next, forced: force, primaryReachable: reachable)))
         leaderEpoch = LeaderEpoch(epoch: next, incarnation: 1)
@@ -221,6 +230,7 @@ public final class ReplicationNode {
             p.matchedOffset = 0
         }
         solo = .promotion
+        replicaFetchedSinceSolo = false
         actions.append(.audit(.acknowledgingAlone(.promotion)))
         advanceHighWatermarks(now: now, into: &actions)
         return (.promoted(next), actions)
@@ -246,6 +256,7 @@ public final class ReplicationNode {
         switch (state.role, message) {
         case (.primary, .fetch(let fetch)):
             lastReplicaContact = now
+            if fetch.epoch == leaderEpoch { replicaFetchedSinceSolo = true }
             answerFetch(fetch, now: now, park: true, into: &actions)
         case (.primary, .durable(let durable)):
             lastReplicaContact = now
@@ -260,8 +271,13 @@ public final class ReplicationNode {
         case (.replica, .fetchResponse(let response)):
             handleResponse(response, now: now, into: &actions)
         case (.replica, .notice(let notice)):
-            if notice.role == .primary && notice.epoch > leaderEpoch { followNewIncarnation(notice.epoch) }
-            if notice.role == .primary { lastPrimaryContact = now }
+            guard notice.role == .primary else { break }
+            lastPrimaryContact = now
+            if notice.epoch > leaderEpoch {
+                // The primary restarted (new incarnation): our outstanding fetch died with it; fetch now.
+                followNewIncarnation(notice.epoch)
+                sendFetch(now: now, into: &actions)
+            }
         case (.replica, .fetch), (.replica, .durable):
             break  // the peer thinks we are primary in our own epoch: it will learn from our fetches
         }
@@ -312,7 +328,7 @@ public final class ReplicationNode {
             parkedFetch = (fetch, now + config.longPollMs)  // long poll: answer on new data or at the deadline
             return
         }
-        actions.append(.send(.fetchResponse(ReplicaFetchResponse(epoch: leaderEpoch, primaryId: config.nodeId, fetchId: fetch.fetchId, partitions: answer))))
+        actions.append(.send(.fetchResponse(ReplicaFetchResponse(epoch: leaderEpoch, primaryId: config.nodeId, fetchId: fetch.fetchId, synchronous: solo == nil, partitions: answer))))
     }
 
     /// Kafka's divergence check: the replica's last batch epoch must end, in our history, at or after its
@@ -332,10 +348,6 @@ public final class ReplicationNode {
     /// acknowledging alone) and completes the pending produces it covers. Never moves one back.
     private func advanceHighWatermarks(now: Int64, into actions: inout [ReplicationAction]) {
         guard state.role == .primary else { return }
-        if solo != nil && replicaCaughtUp() {
-            solo = nil
-            actions.append(.audit(.synchronous))
-        }
         for key in partitions.keys.sorted() {
             let p = partitions[key]!
             let durable = p.log.durableOffset
@@ -344,6 +356,16 @@ public final class ReplicationNode {
                 p.highWatermark = candidate  // HW only moves forward
                 actions.append(.highWatermark(key, candidate))
             }
+        }
+        if solo != nil && replicaCaughtUp() {
+            var next = state
+            next.inSync = true  // persisted before the replica is told it is synchronous (and promotable)
+            guard persist(next, into: &actions) else { return }
+            solo = nil
+            actions.append(.audit(.synchronous))
+        }
+        for key in partitions.keys.sorted() {
+            let p = partitions[key]!
             while let first = p.pending.first, first.endOffset <= p.highWatermark {
                 p.pending.removeFirst()
                 actions.append(.acknowledged(first.token, key, baseOffset: first.baseOffset, lastOffset: first.endOffset - 1, epoch: leaderEpoch))
@@ -354,7 +376,7 @@ public final class ReplicationNode {
     /// Acknowledging alone ends once the replica's validated durable end reaches every high watermark:
     /// from then on min(ours, replica's) is never below the current high watermark.
     private func replicaCaughtUp() -> Bool {
-        partitions.values.allSatisfy { $0.replicaDurable >= $0.highWatermark }
+        replicaFetchedSinceSolo && partitions.values.allSatisfy { $0.replicaDurable >= $0.highWatermark }
     }
 
     private func probe(now: Int64, into actions: inout [ReplicationAction]) {
@@ -413,6 +435,12 @@ public final class ReplicationNode {
                 p.highWatermark = hw  // HW only moves forward
                 actions.append(.highWatermark(part.key, hw))
             }
+        }
+        if response.synchronous != state.inSync {
+            // Promotable only while the primary acknowledges with us; persisted so it survives a restart.
+            var next = state
+            next.inSync = response.synchronous
+            guard persist(next, into: &actions) else { return }
         }
         // Pipelining: the answer to the outstanding fetch releases the next one at once (before fsync).
         if outstandingFetch?.id == response.fetchId { sendFetch(now: now, into: &actions) }

@@ -7,36 +7,42 @@ public struct ReplicationState: Hashable, Sendable, CustomStringConvertible {
     public var role: Role
     /// The primary's incarnation within `epoch` (see `LeaderEpoch`); meaningful on a primary only.
     public var incarnation: UInt16
+    /// Primary: its replica holds every record it acknowledged (it is synchronous); false while it
+    /// acknowledges alone — kept across a restart, so a restarted primary goes on acknowledging alone.
+    /// Replica: its primary was last heard synchronous, so this log holds every acknowledged record and
+    /// may be promoted. False after adopting a new epoch, until the primary says so.
+    public var inSync: Bool
 
-    public init(epoch: Epoch, role: Role, incarnation: UInt16 = 0) {
+    public init(epoch: Epoch, role: Role, incarnation: UInt16 = 0, inSync: Bool = false) {
         self.epoch = epoch
         self.role = role
         self.incarnation = incarnation
+        self.inSync = inSync
     }
 
-    public var description: String { "\(role)@\(epoch).\(incarnation)" }
+    public var description: String { "\(role)@\(epoch).\(incarnation)\(inSync ? " in-sync" : " not-in-sync")" }
 
     /// The initial state of a fresh pair: the configured primary holds the first epoch it owns, the
     /// replica epoch 0 (it learns the primary's epoch from the first response).
     public static func initial(role: Role, node: NodeId, peer: NodeId) -> ReplicationState {
-        role == .primary ? ReplicationState(epoch: Epoch.zero.next(ownedBy: node, peer: peer), role: .primary) : ReplicationState(epoch: .zero, role: .replica)
+        role == .primary ? ReplicationState(epoch: Epoch.zero.next(ownedBy: node, peer: peer), role: .primary, inSync: true) : ReplicationState(epoch: .zero, role: .replica)
     }
 
-    var encoded: String { "weir-replication-state v1 epoch=\(epoch.value) role=\(role.rawValue) incarnation=\(incarnation)\n" }
+    var encoded: String { "weir-replication-state v1 epoch=\(epoch.value) role=\(role.rawValue) incarnation=\(incarnation) insync=\(inSync ? 1 : 0)\n" }
 
     init?(encoded text: String) {
         var fields: [Substring: Substring] = [:]
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard words.count == 5, words[0] == "weir-replication-state", words[1] == "v1" else { return nil }
+        guard words.count == 6, words[0] == "weir-replication-state", words[1] == "v1" else { return nil }
         for word in words.dropFirst(2) {
             let parts = word.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { return nil }
             fields[parts[0]] = parts[1]
         }
         guard let e = fields["epoch"].flatMap({ Int32($0) }), e >= 0, let r = fields["role"].flatMap({ Role(rawValue: String($0)) }),
-            let i = fields["incarnation"].flatMap({ UInt16($0) })
+            let i = fields["incarnation"].flatMap({ UInt16($0) }), let sync = fields["insync"], sync == "0" || sync == "1"
         else { return nil }
-        self.init(epoch: Epoch(e), role: r, incarnation: i)
+        self.init(epoch: Epoch(e), role: r, incarnation: i, inSync: sync == "1")
     }
 }
 

@@ -30,19 +30,20 @@ import WeirReplication
         for seed in seeds {
             var knobs = SimulatedPair.Knobs()
             if seed % 4 == 0 { knobs.segmentBytes = 1_500 }  // many segments: truncation across segment files
-            let world = Self.run(seed: seed, faultSteps: 200 + Int(seed % 200), knobs: knobs)
+            let world = Self.run(seed: seed, faultSteps: 100 + Int(seed % 200), knobs: knobs)
             total.steps += world.stats.steps
             total.acks += world.stats.acks
             total.crashes += world.stats.crashes
             total.promotions += world.stats.promotions
             total.truncations += world.stats.truncations
             total.timeouts += world.stats.timeouts
+            total.healSteps = max(total.healSteps, world.stats.healSteps)
             if let failure = world.failure {
                 failures.append(failure.description)
                 if failures.count >= 3 { break }
             }
         }
-        print("replication simulation: \(seeds.count) seeds, \(total.steps) steps, \(total.acks) acks, \(total.crashes) crashes, \(total.promotions) promotions, \(total.truncations) truncations, \(total.timeouts) NOT_ENOUGH_REPLICAS")
+        print("replication simulation: \(seeds.count) seeds, \(total.steps) steps, \(total.acks) acks, \(total.crashes) crashes, \(total.promotions) promotions, \(total.truncations) truncations, \(total.timeouts) NOT_ENOUGH_REPLICAS, longest convergence \(total.healSteps) steps")
         for failure in failures { print("SIMULATION FAILURE \(failure)") }
         #expect(failures.isEmpty, "\(failures.first ?? "")")
     }
