@@ -115,7 +115,7 @@ final class SimulatedNode {
 final class SimulatedPair {
     static let universe = [PartitionKey("orders", 0), PartitionKey("orders", 1), PartitionKey("__metadata", 0)]
     /// Produced batches come from a fixed pool (building one per produce dominated the run time); the
-    /// invariants identify a batch by its offsets and CRC, so a repeated batch is still told apart.
+    /// invariants identify a batch by its offsets, CRC and leader epoch, so a repeat is still told apart.
     static let batchPool: [RecordBatch] = (1...128).map { i in makeTestBatch(records: 1 + i % 4, valueSize: 1 + (i * 7) % 60, seed: i) }
     static let quietLogger = Logger(label: "weir.sim", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -402,7 +402,7 @@ final class SimulatedPair {
 
     func holds(_ batches: [Int64: BatchSummary], _ ack: AckedBatch) -> Bool {
         guard let b = batches[ack.baseOffset] else { return false }
-        return b.lastOffset == ack.lastOffset && b.crc == ack.crc
+        return b.lastOffset == ack.lastOffset && b.crc == ack.crc && b.leaderEpoch == ack.epoch.packed
     }
 
     func holds(_ log: PartitionLog, _ ack: AckedBatch) -> Bool {
@@ -411,6 +411,7 @@ final class SimulatedPair {
             let header = RecordBatchHeader(bytes, at: bytes.readerIndex)
         else { return false }
         return header.baseOffset == ack.baseOffset && header.lastOffset == ack.lastOffset && header.crc == ack.crc
+            && header.partitionLeaderEpoch == ack.epoch.packed  // the CRC does not cover it; pooled batches repeat
     }
 
     /// Each partition's batches on `node`, by base offset and in order (empty for a missing partition).
