@@ -10,6 +10,7 @@
 //   L4 WeirReplication -> WeirStorage, WeirRecords, NIOCore, Logging   (sans-I/O primary/replica core)
 //      WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
 //      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
+//   L5 WeirStreams -> WeirRecords, WeirPMML, NIOCore, Logging, Yams   (risk engine core: processors, feature DSL)
 //   L6 weir (executable)
 import PackageDescription
 
@@ -34,6 +35,7 @@ let package = Package(
         .library(name: "WeirClient", targets: ["WeirClient"]),
         .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
         .library(name: "WeirReplication", targets: ["WeirReplication"]),
+        .library(name: "WeirStreams", targets: ["WeirStreams"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -43,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // L0: system libraries (Debian: liblz4-dev, zlib1g-dev, libxml2-dev) and our C shim.
@@ -126,6 +129,18 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
+        // L5: the risk engine core (processors, feature DSL, scoring, deployments); no broker, no networking.
+        .target(
+            name: "WeirStreams",
+            dependencies: [
+                "WeirRecords", "WeirPMML",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: weirSettings
+        ),
+
         // Test support: shared by Tests/ and benchmarks/ only.
         .target(
             name: "WeirTestSupport",
@@ -151,6 +166,7 @@ let package = Package(
             swiftSettings: weirSettings
         ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
+        .testTarget(name: "WeirStreamsTests", dependencies: ["WeirStreams", "WeirPMML", "WeirRecords"], swiftSettings: weirSettings),
         .testTarget(name: "LayeringTests", swiftSettings: weirSettings),
     ]
 )

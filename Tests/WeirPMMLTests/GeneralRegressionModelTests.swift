@@ -91,6 +91,19 @@ import Testing
         #expect(F.close(try F.score(m, ["c": "b"])["y"], 12))
     }
 
+    @Test func undefinedContrastElementRejectsTheRow() throws {
+        // Only the diagonal is given and there is no offDiagDefault: (row b, column a) is undefined.
+        let contrast = """
+            <Categories><Category value="a"/><Category value="b"/></Categories>
+            <Matrix nbRows="2" nbCols="2"><MatCell row="1" col="1">1</MatCell><MatCell row="2" col="2">1</MatCell></Matrix>
+            """
+        let pp = "<PPCell value=\"a\" predictorName=\"c\" parameterName=\"p1\"/>"
+        let p = "<PCell parameterName=\"p0\" beta=\"10\"/><PCell parameterName=\"p1\" beta=\"2\"/>"
+        let m = try F.load(Self.regression("modelType=\"regression\"", ppCells: pp, pCells: p, factors: contrast))
+        #expect(F.close(try F.score(m, ["c": "a"])["y"], 12))
+        #expect(throws: RowRejection.self) { try F.score(m, ["c": "b"]) }
+    }
+
     static func classifier(_ attributes: String, categories: String, pCells: String) -> String {
         F.document(fields: """
             <DataField name="x" optype="continuous" dataType="double"/>

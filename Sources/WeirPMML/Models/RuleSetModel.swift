@@ -119,7 +119,7 @@ extension Compiler {
                         scoreIndex[score.key] = s
                         scores.append(score)
                     }
-                    for sd in r.all("ScoreDistribution") { throw unsupported(sd, "ScoreDistribution in SimpleRule") }
+                    // A rule's ScoreDistributions document its training records; JPMML scores without them.
                     rules.append(.init(
                         predicate: try firstPredicate(r, c.scope), score: s, weight: try double(r, "weight") ?? 1,
                         confidence: try double(r, "confidence") ?? 1, id: r.attr("id") ?? String(rules.count + 1)))
