@@ -701,3 +701,11 @@ for _i in range(15):
     MODELS["r_rs_%d" % _i] = (lambda i: lambda: random_ruleset(300 + i))(_i)
     MODELS["r_sc_%d" % _i] = (lambda i: lambda: random_scorecard(400 + i))(_i)
     MODELS["r_nb_%d" % _i] = (lambda i: lambda: random_nb(500 + i))(_i)
+
+@model("x_glm_missing_priors")
+def _():
+    return MODELS["x_glm_missing_clf"]().replace("<ParameterList>", '<Targets><Target field="fraud"><TargetValue value="0" priorProbability="0.8"/><TargetValue value="1" priorProbability="0.2"/></Target></Targets><ParameterList>')
+
+@model("x_glm_missing_default")
+def _():
+    return MODELS["x_glm_missing_reg"]().replace("<ParameterList>", '<Targets><Target field="y" rescaleFactor="2" rescaleConstant="1" defaultValue="5"/></Targets><ParameterList>')
