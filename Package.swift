@@ -7,7 +7,8 @@
 //   L2 WeirRecords -> WeirCompression, CWeirCRC, NIOCore   (RecordBatch v2, varints, CRC-32C)
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
 //      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
-//   L4 WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
+//   L4 WeirReplication -> WeirStorage, WeirRecords, NIOCore, Logging   (sans-I/O primary/replica core)
+//      WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
 //      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
 //   L5 WeirStreams -> WeirRecords, WeirPMML, NIOCore, Logging, Yams   (risk engine core: processors, feature DSL)
 //   L6 weir (executable)
@@ -33,6 +34,7 @@ let package = Package(
         .library(name: "WeirBroker", targets: ["WeirBroker"]),
         .library(name: "WeirClient", targets: ["WeirClient"]),
         .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
+        .library(name: "WeirReplication", targets: ["WeirReplication"]),
         .library(name: "WeirStreams", targets: ["WeirStreams"]),
     ],
     dependencies: [
@@ -79,7 +81,16 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
-        // L4
+        // L4: the sans-I/O replication core (no networking; the broker drives it)
+        .target(
+            name: "WeirReplication",
+            dependencies: [
+                "WeirStorage", "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: weirSettings
+        ),
         .target(
             name: "WeirBroker",
             dependencies: [
@@ -144,6 +155,14 @@ let package = Package(
         .testTarget(
             name: "WeirBrokerTests",
             dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: weirSettings
+        ),
+        .testTarget(
+            name: "WeirReplicationTests",
+            dependencies: [
+                "WeirReplication", "WeirStorage", "WeirRecords", "WeirTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: weirSettings
         ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
