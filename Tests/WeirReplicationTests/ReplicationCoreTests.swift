@@ -278,3 +278,39 @@ final class ManualPair {
         #expect(pair.a.acks == [ProduceToken(1)])
     }
 }
+
+@Suite struct MessageCodecTests {
+    static let samples: [ReplicationMessage] = {
+        let e = LeaderEpoch(epoch: Epoch(3), incarnation: 2)
+        let records = makeTestBatch(records: 3, valueSize: 20).bytes
+        return [
+            .fetch(ReplicaFetch(epoch: e, replicaId: 2, fetchId: 9, partitions: [
+                .init(key: PartitionKey("orders", 0), fetchOffset: 10, durableOffset: 8, lastFetchedEpoch: e),
+                .init(key: PartitionKey("__metadata", 0), fetchOffset: 0, durableOffset: 0, lastFetchedEpoch: nil),
+            ])),
+            .fetchResponse(ReplicaFetchResponse(epoch: e, primaryId: 1, fetchId: 9, synchronous: true, partitions: [
+                .init(key: PartitionKey("orders", 0), fetchOffset: 10, lastFetchedEpoch: e, highWatermark: 8, logStartOffset: 0, records: records, divergence: nil),
+                .init(key: PartitionKey("orders", 1), fetchOffset: 4, lastFetchedEpoch: nil, highWatermark: 2, logStartOffset: 0, records: ByteBuffer(),
+                      divergence: Divergence(epoch: LeaderEpoch(epoch: Epoch(1), incarnation: 1), endOffset: 3)),
+            ])),
+            .durable(ReplicaDurable(epoch: e, replicaId: 2, partitions: [.init(key: PartitionKey("orders", 0), durableOffset: 13)])),
+            .notice(EpochNotice(epoch: e, nodeId: 1, role: .primary)),
+            .notice(EpochNotice(epoch: .none, nodeId: 2, role: .replica)),
+        ]
+    }()
+
+    @Test(arguments: samples) func roundTrips(_ message: ReplicationMessage) throws {
+        var wire = ByteBuffer()
+        message.encode(into: &wire)
+        #expect(try ReplicationMessage.decode(wire) == message)
+        // Every truncation and every single-byte corruption is refused or decoded, never a trap.
+        for length in 0..<wire.readableBytes {
+            #expect(throws: ReplicationCodecError.self) { try ReplicationMessage.decode(wire.getSlice(at: wire.readerIndex, length: length)!) }
+        }
+        for index in 0..<wire.readableBytes {
+            var corrupt = wire
+            corrupt.setInteger(corrupt.getInteger(at: index, as: UInt8.self)! ^ 0xFF, at: index)
+            _ = try? ReplicationMessage.decode(corrupt)
+        }
+    }
+}
