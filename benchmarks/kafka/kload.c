@@ -3,9 +3,9 @@
  * Built and driven by benchmarks/kafka/run.sh; every mode prints one "RESULT key=value ..." line.
  *
  *   kload create  -b HOST:PORT -t TOPIC -p PARTITIONS
- *   kload produce -b .. -t .. -s SIZE [-S SECONDS] [-W WARMUP] [-r RUNS] [-R RATE] [-Q MAXQUEUE] [-l LINGER_MS]
+ *   kload produce -b .. -t .. -s SIZE [-S SECONDS] [-W WARMUP] [-r RUNS] [-R RATE] [-K MAXQUEUE_KBYTES] [-Q MAXQUEUE] [-l LINGER_MS]
  *       acks=all, linger 5 ms, no compression, partition 0. Without -R: closed loop at the maximum rate the
- *       broker acknowledges (at most MAXQUEUE records queued or in flight in the client). With -R: open loop
+ *       broker acknowledges (at most MAXQUEUE_KBYTES, default 8 MiB, of records queued or in flight in the client). With -R: open loop
  *       at RATE records/s; latency counted from each record's scheduled send time. Latency = produce() call
  *       to delivery report (acknowledgement), per record. Median of RUNS runs (by records/s; percentiles:
  *       median of the runs').
@@ -54,8 +54,7 @@ static void die(const char *fmt, ...) {
 static const char *brokers = "127.0.0.1:9092", *topic = "bench", *dir = "/var/tmp";
 static int size = 100, batch = 1, runs = 3, partitions = 1, conns = 100, broker_pid = 0, linger_ms = 5;
 static double seconds = 3, warm = 0.5, dur = 1.5, rate = 0;
-static long maxqueue = 0;
-static double wait_ms = 0;
+static long maxqueue = 0, maxkbytes = 8192;
 
 /* The peers' record: a JSON-ish payload padded to exactly `size` bytes (loadgen.payload). */
 static char *payload(int n) {
@@ -167,7 +166,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     }
 }
 
-static rd_kafka_t *producer(struct pstate *s, int lingerms, long batchmsgs, int inflight, long qmax) {
+static rd_kafka_t *producer(struct pstate *s, int lingerms, long batchmsgs, int inflight, long qmax, long qkb) {
     char err[512];
     rd_kafka_conf_t *c = base_conf();
     set(c, "acks", "all");
@@ -177,7 +176,7 @@ static rd_kafka_t *producer(struct pstate *s, int lingerms, long batchmsgs, int 
     if (batchmsgs > 0) setl(c, "batch.num.messages", batchmsgs);
     if (inflight > 0) setl(c, "max.in.flight.requests.per.connection", inflight);
     if (qmax > 0) setl(c, "queue.buffering.max.messages", qmax);
-    set(c, "queue.buffering.max.kbytes", "2097151");
+    setl(c, "queue.buffering.max.kbytes", qkb > 0 ? qkb : 2097151);
     set(c, "message.timeout.ms", "60000");
     set(c, "socket.nagle.disable", "true");
     rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
@@ -206,8 +205,8 @@ static int do_produce(void) {
     struct pstate s = {0};
     s.cap = 20u * 1000 * 1000;
     s.lat = malloc(s.cap * sizeof(double));
-    long qmax = maxqueue > 0 ? maxqueue : 100000;
-    rd_kafka_t *rk = producer(&s, linger_ms, 0, 0, qmax);
+    long qmax = maxqueue > 0 ? maxqueue : 10000000;
+    rd_kafka_t *rk = producer(&s, linger_ms, 0, 0, qmax, maxkbytes);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     wait_metadata(rk, rkt);
     double rps[16], p50[16], p99[16], p999[16], mbps[16];
@@ -258,8 +257,8 @@ static int do_produce(void) {
     char runsbuf[256] = "";
     for (int r = 0; r < runs; r++) snprintf(runsbuf + strlen(runsbuf), sizeof runsbuf - strlen(runsbuf), "%s%.0f", r ? "," : "", rps[r]);
     double mr = median3(rps, runs);
-    printf("RESULT mode=%s size=%d linger_ms=%d maxqueue=%ld target_rate=%.0f recs_per_s=%.0f MBps=%.2f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f runs_recs_per_s=%s\n",
-           rate > 0 ? "paced" : "max", size, linger_ms, qmax, rate, mr, mr * size / 1e6, median3(p50, runs), median3(p99, runs),
+    printf("RESULT mode=%s size=%d linger_ms=%d maxqueue=%ld maxqueue_kbytes=%ld target_rate=%.0f recs_per_s=%.0f MBps=%.2f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f runs_recs_per_s=%s\n",
+           rate > 0 ? "paced" : "max", size, linger_ms, qmax, maxkbytes, rate, mr, mr * size / 1e6, median3(p50, runs), median3(p99, runs),
            median3(p999, runs), runsbuf);
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
@@ -271,7 +270,7 @@ static int do_peer(void) {
     char *p = payload(size);
     struct pstate s = {0};
     s.win_end = UINT64_MAX;
-    rd_kafka_t *rk = producer(&s, 1000, batch, 1, 0);
+    rd_kafka_t *rk = producer(&s, 1000, batch, 1, 0, 0);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     wait_metadata(rk, rkt);
     size_t cap = 4u * 1000 * 1000;
@@ -353,10 +352,10 @@ static int do_consume(void) {
     char err[512];
     rd_kafka_conf_t *c = base_conf();
     set(c, "enable.partition.eof", "true");
-    set(c, "fetch.message.max.bytes", "8388608");
-    set(c, "fetch.max.bytes", "52428800");
-    set(c, "receive.message.max.bytes", "100000000");
-    set(c, "queued.max.messages.kbytes", "262144");
+    set(c, "fetch.message.max.bytes", "33554432");
+    set(c, "fetch.max.bytes", "134217728");
+    set(c, "receive.message.max.bytes", "200000000");
+    set(c, "queued.max.messages.kbytes", "1048576");
     set(c, "queued.min.messages", "1000000");
     set(c, "check.crcs", "false");
     set(c, "group.id", "weir-bench-consume");
@@ -422,7 +421,7 @@ static int do_conns(void) {
     rd_kafka_topic_t **rkt = calloc((size_t)conns, sizeof *rkt);
     for (int i = 0; i < conns; i++) {
         st[i].win_end = UINT64_MAX;
-        rk[i] = producer(&st[i], linger_ms, 0, 0, 100000);
+        rk[i] = producer(&st[i], linger_ms, 0, 0, 100000, 0);
         rkt[i] = rd_kafka_topic_new(rk[i], topic, NULL);
     }
     for (int i = 0; i < conns; i++) wait_metadata(rk[i], rkt[i]);
@@ -512,7 +511,7 @@ int main(int argc, char **argv) {
     const char *mode = argv[1];
     int o;
     optind = 2;
-    while ((o = getopt(argc, argv, "b:t:s:S:W:r:R:Q:l:n:D:p:c:P:d:w:")) != -1) {
+    while ((o = getopt(argc, argv, "b:t:s:S:W:r:R:Q:K:l:n:D:p:c:P:d:")) != -1) {
         switch (o) {
         case 'b': brokers = optarg; break;
         case 't': topic = optarg; break;
@@ -522,6 +521,7 @@ int main(int argc, char **argv) {
         case 'r': runs = atoi(optarg); break;
         case 'R': rate = atof(optarg); break;
         case 'Q': maxqueue = atol(optarg); break;
+        case 'K': maxkbytes = atol(optarg); break;
         case 'l': linger_ms = atoi(optarg); break;
         case 'n': batch = atoi(optarg); break;
         case 'D': dur = atof(optarg); break;
@@ -529,7 +529,6 @@ int main(int argc, char **argv) {
         case 'c': conns = atoi(optarg); break;
         case 'P': broker_pid = atoi(optarg); break;
         case 'd': dir = optarg; break;
-        case 'w': wait_ms = atof(optarg); break;
         default: die("bad option");
         }
     }

@@ -71,7 +71,7 @@ def main():
                 lab = label if label.startswith("max") else f"half: {f(r['target_rate'])}/s"
                 print(f"{str(size) + ' B':<8}{lab:<22}{f(r['recs_per_s']):>12}{f(r['MBps'], 1):>9}{f(r['p50_ms'], 2):>9}"
                       f"{f(r['p99_ms'], 2):>9}{f(r['p999_ms'], 2):>10}   {r.get('runs_recs_per_s', '')}")
-        print(f"(max: at most {mx[min(mx)].get('maxqueue')} records queued or in flight in the client; latency = produce() call, "
+        print(f"(max: at most {int(mx[min(mx)].get('maxqueue_kbytes', 0)) // 1024} MiB of records queued or in flight in the client; latency = produce() call, "
               "or scheduled send time when paced, to delivery report)")
         print()
         if 100 in mx:
