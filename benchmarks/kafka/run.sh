@@ -75,6 +75,8 @@ for section in $SECTIONS; do
     start_broker max
     for size in 100 1024; do
       note "# max $size B: foreign cpu $(foreign)%"
+      # baseline: the disk's durable sequential rate for ~1 MiB writes (a librdkafka batch is up to 1 MB)
+      "$KLOAD" raw -d "$WORK" -s "$size" -n $(( 1048576 / (size + 10) )) -D "$MAX_SECONDS" -W 1 -r "$MAX_RUNS" | rec
       line=$("$KLOAD" produce -b "$B" -t "max-$size" -s "$size" -S "$MAX_SECONDS" -W 1 -r "$MAX_RUNS" -K "$MAX_QUEUE_KB" | rec)
       echo "$line"
       r=$(echo "$line" | sed -n 's/.* recs_per_s=\([0-9]*\).*/\1/p')
@@ -92,17 +94,14 @@ for section in $SECTIONS; do
   peer)  # the peers' shape against Weir, raw pwrite+fdatasync baseline, then the peers, same run
     start_broker peer
     note "# peer shape: foreign cpu $(foreign)%"
+    # raw and weir alternate per configuration: this disk's fdatasync latency moves several-fold within minutes
     for size in 100 1024; do
       for batch in 1 16 256; do
+        "$KLOAD" raw -d "$WORK" -s "$size" -n "$batch" -D "$DUR" -W "$WARM" -r "$PEER_REPS" | rec
         "$KLOAD" peer -b "$B" -t "peer-$size-$batch" -s "$size" -n "$batch" -D "$DUR" -W "$WARM" -r "$PEER_REPS" | rec
       done
     done
     stop_broker
-    for size in 100 1024; do
-      for batch in 1 16 256; do
-        "$KLOAD" raw -d "$WORK" -s "$size" -n "$batch" -D "$DUR" -W "$WARM" -r "$PEER_REPS" | rec
-      done
-    done
     PB="${WEIR_PEERS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/weir-bench-peers}"; export WEIR_PEERS_HOME="$PB"
     if [ "$PEERS" != none ] && ! "$PB/.venv/bin/python" -c 'import nats, psycopg' 2>/dev/null; then  # as run-all.sh does
       mkdir -p "$PB"; python3 -m venv "$PB/.venv"; "$PB/.venv/bin/pip" install -q nats-py 'psycopg[binary]'
