@@ -211,6 +211,10 @@ extension Compiler {
             if let (lo, hi) = f.arity, args.count < lo || args.count > hi {
                 throw error(e, "function \(name) takes \(lo)...\(hi) arguments, got \(args.count)")
             }
+            if f == .divide, staticType(e, scope) == .integer {
+                // JPMML divides two integers as integers (truncating): i / 24 is 0 for i < 24.
+                return .cast(.integer, .apply(f, args, mapMissingTo: mm, defaultValue: dv))
+            }
             return .apply(f, args, mapMissingTo: mm, defaultValue: dv)
         }
         guard let fn = functions[name] else { throw unsupported(e, "function \"\(name)\"") }
@@ -257,5 +261,32 @@ extension Compiler {
             steps.append((slot, expr))
         }
         return steps
+    }
+
+    /// The data type an expression yields, as JPMML infers it (nil when unknown): a Constant without
+    /// dataType is an integer when its text is one; + - * / of integers is an integer.
+    func staticType(_ e: XElement, _ scope: Scope) -> DataType? {
+        switch e.name {
+        case "Constant":
+            if let t = e.attr("dataType") { return DataType(rawValue: t) }
+            let text = e.text.trimmingWhitespace()
+            if !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }),
+               Int64(text) != nil { return .integer }
+            return parseNumber(text) != nil ? .double : .string
+        case "FieldRef":
+            guard let f = e.attr("field") else { return nil }
+            return scope.lookup(f)?.dataType
+        case "Apply":
+            guard let name = e.attr("function") else { return nil }
+            if let t = e.attr("dataType") { return DataType(rawValue: t) }
+            switch name {
+            case "+", "-", "*", "/":
+                let types = e.children.filter { $0.name != "Extension" }.map { staticType($0, scope) }
+                if !types.isEmpty, types.allSatisfy({ $0 == .integer }) { return .integer }
+                return .double
+            default: return nil
+            }
+        default: return nil
+        }
     }
 }

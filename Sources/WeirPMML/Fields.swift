@@ -5,6 +5,8 @@ struct FieldInfo {
     var dataType: DataType
     var opType: OpType
     var dataField: DataFieldSpec?
+    /// For output fields: the slot that holds `.boolean(true)` once the field has a value for the row.
+    var declaredSlot: Int? = nil
 }
 
 /// A DataDictionary entry.

@@ -27,3 +27,21 @@ enum LibM {
     static func erfc(_ x: Double) -> Double { Glibc.erfc(x) }
     static func erf(_ x: Double) -> Double { Glibc.erf(x) }
 }
+
+/// 32-bit arithmetic as JPMML evaluates models with `x-mathContext="float"`: its float exp is
+/// 2.7182817^x (the double literal 2.7182817, not e), computed through a double pow and rounded to float.
+/// The difference from a true exp is up to a few float ulps and decides the last digit of XGBoost
+/// probabilities, so float-context code must use these, not `Float(exp(x))`.
+enum FloatMath {
+    static let e = 2.7182817
+
+    @inline(__always)
+    static func exp(_ x: Float) -> Float { Float(LibM.pow(e, Double(x))) }
+
+    @inline(__always)
+    static func pow(_ x: Float, _ y: Float) -> Float { Float(LibM.pow(Double(x), Double(y))) }
+
+    /// 1 / (1 + exp(-x)) in float.
+    @inline(__always)
+    static func inverseLogit(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+}

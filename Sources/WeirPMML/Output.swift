@@ -18,8 +18,31 @@ struct OutputProgram: Sendable {
     var feature: Feature
     var dataType: DataType?
     var isFinal: Bool
+    /// Evaluate against this segment's result (MiningModel OutputField@segmentId) ...
+    var segmentId: String? = nil
+    /// ... or return this output field of that segment (transformedValue/decision with segmentId).
+    var segmentOutput: String? = nil
+    /// Slot set to `.boolean(true)` once this field has a value for the row.
+    var declaredSlot: Int = -1
+    /// Output fields the expression references (name, declared slot): each must have a value.
+    var requires: [(name: String, slot: Int)] = []
+
+    var isExpression: Bool {
+        if case .expression = feature, segmentId == nil { return true }
+        return false
+    }
 
     func eval(_ p: Prediction, _ row: inout Row) throws(RowRejection) -> Value {
+        if let segmentId {
+            guard let record = p.segmentResults[segmentId] else { return .missing }
+            if let name = segmentOutput {
+                let v = record.outputs[name] ?? .missing
+                return dataType.map { $0.cast(v) } ?? v
+            }
+            var inner = self
+            inner.segmentId = nil
+            return try inner.eval(record.prediction, &row)
+        }
         let v: Value
         switch feature {
         case .predictedValue: v = p.value
@@ -64,6 +87,7 @@ extension Compiler {
             let name = try required(o, "name")
             let featureName = o.attr("feature") ?? "predictedValue"
             let feature: OutputProgram.Feature
+            var requires: [(name: String, slot: Int)] = []
             switch featureName {
             case "predictedValue", "predictedDisplayValue": feature = .predictedValue
             case "probability": feature = .probability(o.attr("value"))
@@ -84,22 +108,48 @@ extension Compiler {
                 }
             case "reasonCode": feature = .reasonCode(Int(o.attr("rank") ?? "1") ?? 1)
             case "transformedValue", "decision":
+                if o.attr("segmentId") != nil {
+                    // The named output field of the segment; no expression of its own.
+                    feature = .predictedValue
+                    break
+                }
                 guard let ex = o.children.first(where: { Self.expressionNames.contains($0.name) }) else {
                     throw error(o, "OutputField \(featureName) without an expression")
                 }
                 feature = .expression(try compileExpression(ex, scope))
+                requires = referencedOutputs(ex, scope)
             default: throw unsupported(o, "OutputField feature \"\(featureName)\"")
             }
-            if let seg = o.attr("segmentId") { throw unsupported(o, "OutputField segmentId \"\(seg)\"") }
+            var segmentOutput: String?
+            if o.attr("segmentId") != nil, featureName == "transformedValue" || featureName == "decision" {
+                segmentOutput = try required(o, "value")
+            }
             let dt = try dataType(o)
             let slot = newSlot()
+            let declared = newSlot()
             let info = FieldInfo(name: name, slot: slot, dataType: dt ?? .double, opType: try opType(o) ?? .continuous,
-                                 dataField: nil)
+                                 dataField: nil, declaredSlot: declared)
             scope.fields[name] = info
             export?.fields[name] = info
             programs.append(OutputProgram(name: name, slot: slot, feature: feature, dataType: dt,
-                                          isFinal: o.attr("isFinalResult") != "false"))
+                                          isFinal: o.attr("isFinalResult") != "false", segmentId: o.attr("segmentId"),
+                                          segmentOutput: segmentOutput, declaredSlot: declared, requires: requires))
         }
         return programs
+    }
+
+    /// Output fields (with their declared slots) that an expression refers to through FieldRef.
+    func referencedOutputs(_ e: XElement, _ scope: Scope) -> [(name: String, slot: Int)] {
+        var out: [(name: String, slot: Int)] = []
+        var stack = [e]
+        while let x = stack.popLast() {
+            if x.name == "FieldRef" || x.name == "NormContinuous" || x.name == "NormDiscrete" || x.name == "Discretize"
+                || x.name == "FieldColumnPair", let f = x.attr("field"), let d = scope.lookup(f)?.declaredSlot,
+                !out.contains(where: { $0.slot == d }) {
+                out.append((f, d))
+            }
+            stack.append(contentsOf: x.children)
+        }
+        return out
     }
 }

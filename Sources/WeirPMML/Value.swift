@@ -84,7 +84,7 @@ public enum DataType: String, Sendable {
         case (.double, .number): return v
         case (.float, .number(let d)): return .number(Double(Float(d)))
         case (.integer, .number(let d)):
-            return .number(d.isFinite ? d.rounded(.towardZero) : d)
+            return .number(d.isFinite ? d.rounded(.towardZero) + 0 : d)  // + 0: no negative zero
         case (.boolean, _): return v.bool.map(Value.boolean) ?? .missing
         case (_, .string(let s)): return parse(text: s) ?? .missing
         case (_, .boolean(let b)): return cast(.number(b ? 1 : 0))

@@ -1,9 +1,11 @@
 import Foundation
+import Logging
 import NIOCore
 import Testing
-import WeirBroker
+@testable import WeirBroker
 import WeirProtocol
 import WeirRecords
+import WeirStorage
 
 @Suite(.serialized) struct BrokerTests {
     @Test func produceThenFetchEveryCodecInOrder() async throws {
@@ -290,6 +292,83 @@ import WeirRecords
         #expect(text.contains("weir_request_duration_seconds_bucket{api=\"Produce\""))
         #expect(text.contains("weir_log_end_offset{topic=\"m\",partition=\"0\"} 1"))
         #expect(text.contains("weir_fsync_wait_seconds_count"))
+        #expect(text.contains("weir_group_commit_batches_bucket{le=\"1.0\"} 1"))
+        #expect(text.contains("weir_connections 1"))
+        await tb.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        // 200 requests sent before reading any answer (more than the per-connection in-flight limit):
+        // produce, metadata and fetch mixed, so some complete later than others internally.
+        var ids: [Int32] = []
+        var kinds: [Int] = []
+        for i in 0..<200 {
+            switch i % 3 {
+            case 0: ids.append(try c.send(produceRequest(topic: "pipe", batch: try makeBatch(["v\(i)"])), version: 7))
+            case 1: ids.append(try c.send(MetadataRequest(topics: [.init(name: "pipe")]), version: 8))
+            default: ids.append(try c.send(fetchRequest(topic: "pipe", offset: 0, maxWaitMs: 5), version: 11))
+            }
+            kinds.append(i % 3)
+        }
+        var produced: [Int64] = []
+        for (id, kind) in zip(ids, kinds) {
+            let frame = try #require(try c.readFrame())
+            switch kind {
+            case 0:
+                let (h, body) = try ProduceResponse.decodeFrame(frame, version: 7)
+                #expect(h.correlationId == id)
+                produced.append(body.responses[0].partitionResponses[0].baseOffset)
+            case 1: #expect(try MetadataResponse.decodeFrame(frame, version: 8).header.correlationId == id)
+            default: #expect(try FetchResponse.decodeFrame(frame, version: 11).header.correlationId == id)
+            }
+        }
+        #expect(produced == Array(0..<Int64(produced.count)))
+        await tb.stop()
+    }
+
+    @Test func topicCatalogueIsTheMetadataLog() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "a", numPartitions: 2, replicationFactor: 1), .init(name: "b", numPartitions: 1, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        _ = try c.call(DeleteTopicsRequest(topicNames: ["a"], timeoutMs: 1000), version: 3, as: DeleteTopicsResponse.self)
+        await tb.stop()
+        // A deletion recorded in the log but interrupted before the directory went (a crash): finished on start.
+        let metadata = try MetadataLog(dataDirectory: tb.directory, disk: POSIXDisk(), logger: Logger(label: "test"))
+        try metadata.record(topic: "b", state: nil)
+        try metadata.log.close()
+        #expect(FileManager.default.fileExists(atPath: tb.directory + "/topics/b"))
+        // A topic directory the log does not know (older layout) is adopted, not lost.
+        try FileManager.default.createDirectory(atPath: tb.directory + "/topics/legacy/0", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: tb.directory + "/topics/legacy/2", withIntermediateDirectories: true)
+
+        let again = try await TestBroker.start(directory: tb.directory)
+        let names = again.broker.topics.allTopics.map(\.name)
+        #expect(names == ["legacy"])
+        #expect(again.broker.topics.topic("legacy")?.partitions.count == 3)
+        #expect(!FileManager.default.fileExists(atPath: tb.directory + "/topics/a"))
+        #expect(!FileManager.default.fileExists(atPath: tb.directory + "/topics/b"))
+        await again.stop()
+    }
+
+    @Test func offsetCommitThroughTheBroker() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "known", numPartitions: 2, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        let commit = OffsetCommitRequest(groupId: "standalone", generationId: -1, memberId: "", topics: [
+            .init(name: "known", partitions: [.init(partitionIndex: 1, committedOffset: 42, committedMetadata: "m")]),
+            .init(name: "missing", partitions: [.init(partitionIndex: 0, committedOffset: 7)]),
+        ])
+        let answer = try c.call(commit, version: 7, as: OffsetCommitResponse.self)
+        let byTopic = Dictionary(uniqueKeysWithValues: answer.topics.map { ($0.name, $0.partitions.map(\.errorCode)) })
+        #expect(byTopic["known"] == [.none])
+        #expect(byTopic["missing"] == [.unknownTopicOrPartition])
+        let fetched = try c.call(OffsetFetchRequest(groupId: "standalone", topics: [.init(name: "known", partitionIndexes: [0, 1])]), version: 5, as: OffsetFetchResponse.self)
+        #expect(fetched.topics.first?.partitions.map(\.committedOffset) == [-1, 42])
         await tb.stop()
     }
 }

@@ -91,6 +91,19 @@ import Testing
         #expect(F.close(try F.score(m, ["c": "b"])["y"], 12))
     }
 
+    @Test func undefinedContrastElementRejectsTheRow() throws {
+        // Only the diagonal is given and there is no offDiagDefault: (row b, column a) is undefined.
+        let contrast = """
+            <Categories><Category value="a"/><Category value="b"/></Categories>
+            <Matrix nbRows="2" nbCols="2"><MatCell row="1" col="1">1</MatCell><MatCell row="2" col="2">1</MatCell></Matrix>
+            """
+        let pp = "<PPCell value=\"a\" predictorName=\"c\" parameterName=\"p1\"/>"
+        let p = "<PCell parameterName=\"p0\" beta=\"10\"/><PCell parameterName=\"p1\" beta=\"2\"/>"
+        let m = try F.load(Self.regression("modelType=\"regression\"", ppCells: pp, pCells: p, factors: contrast))
+        #expect(F.close(try F.score(m, ["c": "a"])["y"], 12))
+        #expect(throws: RowRejection.self) { try F.score(m, ["c": "b"]) }
+    }
+
     static func classifier(_ attributes: String, categories: String, pCells: String) -> String {
         F.document(fields: """
             <DataField name="x" optype="continuous" dataType="double"/>
@@ -167,6 +180,20 @@ import Testing
         #expect(r["t"] == .string("A"))
     }
 
+    @Test func missingResultFallsBackToTargetPriors() throws {
+        let xml = Self.classifier(
+            "modelType=\"multinomialLogistic\"",
+            categories: "<Value value=\"A\"/><Value value=\"B\"/><Value value=\"C\"/>",
+            pCells: "<PCell targetCategory=\"A\" parameterName=\"p2\" beta=\"1\"/><PCell targetCategory=\"B\" parameterName=\"p0\" beta=\"0\"/>")
+            .replacingPCellsHeader()
+        let m = try F.load(xml)
+        // x missing: no linear predictor, so the priors are the result.
+        let r = try F.score(m, ["c": "a"])
+        #expect(r["t"] == .string("B"))
+        #expect(r["p_B"] == .number(0.5))
+        #expect(r["p_C"] == .number(0.2))
+    }
+
     @Test func coxRegressionScalesTheBaselineCumulativeHazard() throws {
         let xml = F.document(fields: """
             <DataField name="x" optype="continuous" dataType="double"/>
@@ -210,5 +237,26 @@ import Testing
                                        pCells: Self.linearCells.p))
         }
         #expect(error?.element == "PPCell")
+    }
+}
+
+private extension String {
+    /// Inserts Targets with prior probabilities before the ParameterList.
+    func replacingPCellsHeader() -> String {
+        let targets = """
+            <Targets><Target field="t">
+              <TargetValue value="A" priorProbability="0.3"/><TargetValue value="B" priorProbability="0.5"/>
+              <TargetValue value="C" priorProbability="0.2"/>
+            </Target></Targets>
+            """
+        var out = ""
+        var rest = Substring(self)
+        while let i = rest.firstIndex(of: "<") {
+            out += rest[..<i]
+            rest = rest[i...]
+            if rest.hasPrefix("<ParameterList>") { out += targets }
+            out.append(rest.removeFirst())
+        }
+        return out + rest
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct NaiveBayesModelTests {
     typealias F = ModelFamilyFixture
 
-    static func model(threshold: String = "0.001",
+    static func model(threshold: String = "0.001", outputField: String = "t",
                       distributionB: String = "<GaussianDistribution mean=\"1\" variance=\"1\"/>") -> String {
         F.document(fields: """
             <DataField name="c" optype="categorical" dataType="string"><Value value="u"/><Value value="v"/><Value value="w"/></DataField>
@@ -36,7 +36,7 @@ import Testing
                   </TargetValueStats>
                 </BayesInput>
               </BayesInputs>
-              <BayesOutput fieldName="t">
+              <BayesOutput fieldName="\(outputField)">
                 <TargetValueCounts><TargetValueCount value="a" count="3"/><TargetValueCount value="b" count="1"/></TargetValueCounts>
               </BayesOutput>
             </NaiveBayesModel>
@@ -74,11 +74,39 @@ import Testing
         #expect(r["t"] == .string("a"))
     }
 
+    @Test func winnerRanksNaNAboveNumbersLikeJPMML() {
+        #expect(winningIndex([0.2, .nan, .nan, 0.9]) == 1)
+        #expect(winningIndex([0.2, 0.9, 0.9]) == 1)
+        #expect(winningIndex([]) == -1)
+    }
+
     @Test func densityBelowThresholdIsRaisedToIt() throws {
         let m = try F.load(Self.model())
         // Both densities at x = 100 underflow below 0.001: a = 3 * 0.001, b = 1 * 0.001.
         let r = try F.score(m, ["x": "100"])
         #expect(F.close(r["pa"], 0.75))
+    }
+
+    @Test func nonPositiveVarianceIsALoadError() {
+        let error = #expect(throws: PMMLError.self) {
+            try F.load(Self.model(distributionB: "<GaussianDistribution mean=\"1\" variance=\"0\"/>"))
+        }
+        #expect(error?.element == "GaussianDistribution")
+    }
+
+    @Test func poissonCountsUseTheProbabilityMassFunction() throws {
+        let m = try F.load(Self.model(distributionB: "<PoissonDistribution mean=\"2\"/>"))
+        // a: 3 * phi(3); b: 1 * e^-2 2^3 / 3!.
+        let a = 3 * 0.0044318484119380075
+        let b = 0.1804470443154836
+        let r = try F.score(m, ["x": "3"])
+        #expect(F.close(r["pa"], a / (a + b)))
+        #expect(r["t"] == .string("b"))
+    }
+
+    @Test func bayesOutputMustNameTheTarget() {
+        let error = #expect(throws: PMMLError.self) { try F.load(Self.model(outputField: "x")) }
+        #expect(error?.element == "BayesOutput")
     }
 
     @Test func unsupportedDistributionIsALoadError() {

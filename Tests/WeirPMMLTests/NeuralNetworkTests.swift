@@ -21,6 +21,7 @@ import Testing
               </MiningSchema>
               <Output>
                 <OutputField name="pA" optype="continuous" dataType="double" feature="probability" value="A"/>
+                <OutputField name="neuron" optype="categorical" dataType="string" feature="entityId"/>
               </Output>
               <NeuralInputs>
                 <NeuralInput id="i1"><DerivedField optype="continuous" dataType="double"><FieldRef field="x"/></DerivedField></NeuralInput>
@@ -68,6 +69,7 @@ import Testing
         #expect(F.close(r["pA"], 0.7310585786300049))
         r = try F.score(m, ["x": "-0.5", "z": "0"])
         #expect(r["t"] == .string("B"))
+        #expect(r["neuron"] == .string("b"))
         #expect(F.close(r["pA"], 0.2689414213699951))
     }
 
@@ -93,6 +95,21 @@ import Testing
             """))
         #expect(try F.score(m, ["x": "0.6", "z": "0"])["y"] == .number(1))
         #expect(try F.score(m, ["x": "0.5", "z": "0"])["y"] == .number(0))
+    }
+
+    @Test func simplemaxOverZeroOutputsRejectsTheRow() throws {
+        let m = try F.load(Self.network(layers: """
+            <NeuralLayer activationFunction="rectifier" normalizationMethod="simplemax">
+              <Neuron id="a"><Con from="i1" weight="1"/></Neuron>
+              <Neuron id="b"><Con from="i1" weight="2"/></Neuron>
+            </NeuralLayer>
+            """, outputs: """
+            <NeuralOutput outputNeuron="b"><DerivedField optype="continuous" dataType="double"><FieldRef field="y"/></DerivedField></NeuralOutput>
+            """))
+        // x = 1: outputs 1 and 2, normalised 1/3 and 2/3.
+        #expect(F.close(try F.score(m, ["x": "1", "z": "0"])["y"], 2.0 / 3))
+        // x = -1: both rectified to 0; JPMML calls the result undefined.
+        #expect(throws: RowRejection.self) { try F.score(m, ["x": "-1", "z": "0"]) }
     }
 
     @Test func connectionFromAnUnknownEntityIsALoadError() {

@@ -126,6 +126,18 @@ import Testing
         #expect(r["conf"] == .number(0.8))
     }
 
+    @Test func ruleScoreDistributionsDoNotChangeTheScore() throws {
+        let rules = """
+            <SimpleRule id="S" score="mid" confidence="0.4" nbCorrect="4" recordCount="10">
+              <True/>
+              <ScoreDistribution value="mid" recordCount="4"/><ScoreDistribution value="high" recordCount="6"/>
+            </SimpleRule>
+            """
+        let r = try F.score(try F.load(Self.model(criterion: "firstHit", rules: rules)), ["x": "1"])
+        #expect(r["tier"] == .string("mid"))
+        #expect(r["conf"] == .number(0.4))
+    }
+
     @Test func unknownCriterionIsALoadError() {
         let error = #expect(throws: PMMLError.self) {
             try F.load(Self.model(criterion: "bestGuess", rules: Self.weightedRules))

@@ -100,7 +100,7 @@ import Testing
         #expect(r["r2"] == .string("OWN"))
     }
 
-    @Test func missingComplexPartialScoreGivesNoScore() throws {
+    @Test func missingComplexPartialScoreRejectsTheRow() throws {
         let chars = """
             <Characteristic name="A" reasonCode="CA" baselineScore="0">
               <Attribute>
@@ -110,7 +110,7 @@ import Testing
             </Characteristic>
             """
         let m = try F.load(Self.model(characteristics: chars))
-        #expect(try F.score(m, ["x": "1"])["score"] == .missing)
+        #expect(throws: RowRejection.self) { try F.score(m, ["x": "1"]) }
         #expect(try F.score(m, ["x": "1", "y": "2.5"])["score"] == .number(102.5))
     }
 

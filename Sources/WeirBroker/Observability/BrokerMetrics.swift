@@ -18,6 +18,8 @@ public final class BrokerMetrics: Sendable {
     private let bytesInCounter: CoreMetrics.Counter
     private let bytesOutCounter: CoreMetrics.Counter
     private let fsyncTimer: CoreMetrics.Timer
+    private let fdatasyncTimer: CoreMetrics.Timer
+    private let groupCommitRecorder: Recorder
     private let connectionsGauge: CoreMetrics.Gauge
     private let connectionsTotal: CoreMetrics.Counter
     private let openConnections = Atomic<Int>(0)
@@ -25,6 +27,7 @@ public final class BrokerMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var prometheus = PrometheusMetricsFactory(registry: registry)
+        prometheus.valueHistogramBuckets["weir_group_commit_batches"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
         prometheus.defaultDurationHistogramBuckets = [
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
@@ -34,6 +37,8 @@ public final class BrokerMetrics: Sendable {
         bytesInCounter = CoreMetrics.Counter(label: "weir_bytes_in_total", dimensions: [], factory: factory)
         bytesOutCounter = CoreMetrics.Counter(label: "weir_bytes_out_total", dimensions: [], factory: factory)
         fsyncTimer = CoreMetrics.Timer(label: "weir_fsync_wait_seconds", dimensions: [], factory: factory)
+        fdatasyncTimer = CoreMetrics.Timer(label: "weir_fdatasync_seconds", dimensions: [], factory: factory)
+        groupCommitRecorder = Recorder(label: "weir_group_commit_batches", dimensions: [], aggregate: true, factory: factory)
         connectionsGauge = CoreMetrics.Gauge(label: "weir_connections", dimensions: [], factory: factory)
         connectionsTotal = CoreMetrics.Counter(label: "weir_connections_accepted_total", dimensions: [], factory: factory)
     }
@@ -75,6 +80,11 @@ public final class BrokerMetrics: Sendable {
     func produceRejected(_ code: KafkaErrorCode) { requestError(.produce, code) }
     func bytesIn(_ n: Int) { bytesInCounter.increment(by: Int64(n)) }
     func bytesOut(_ n: Int) { if n > 0 { bytesOutCounter.increment(by: Int64(n)) } }
+    /// One fdatasync of a partition log: its duration and how many batches it made durable together.
+    func fdatasync(batches: Int, nanoseconds: UInt64) {
+        fdatasyncTimer.recordNanoseconds(Int64(clamping: nanoseconds))
+        groupCommitRecorder.record(batches)
+    }
     func fsyncWait(nanoseconds: UInt64) { fsyncTimer.recordNanoseconds(Int64(clamping: nanoseconds)) }
 
     func connectionOpened() {

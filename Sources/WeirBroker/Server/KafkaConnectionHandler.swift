@@ -15,6 +15,12 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when every response accepted so far has been written: responses are chained on it.
     private var tail: EventLoopFuture<Void>?
     private var closing = false
+    /// Requests read but not yet answered on this connection; reading pauses at `maxInFlight` (Kafka mutes
+    /// a connection while it answers) and while the socket is not writable, so a client that stops
+    /// reading responses cannot make the broker buffer without bound.
+    private var inFlight = 0
+    private static let maxInFlight = 32
+    private var readingPaused = false
 
     init(broker: Broker, tracker: ConnectionTracker, logger: Logger) {
         self.broker = broker
@@ -68,17 +74,30 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private func respond(_ context: ChannelHandlerContext, header: RequestHeader, started: NIODeadline, version: Int16, future: EventLoopFuture<KafkaResponse?>) {
         let previous = tail ?? context.eventLoop.makeSucceededVoidFuture()
         tracker.requestStarted()
+        inFlight += 1
+        updateReading(context)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let broker = self.broker
         tail = previous.flatMap { future }.map { response in
             let (handler, context) = loopBound.value
-            defer { handler.tracker.requestFinished() }
+            defer {
+                handler.tracker.requestFinished()
+                handler.inFlight -= 1
+                handler.updateReading(context)
+            }
             let elapsed = UInt64(max(0, (NIODeadline.now() - started).nanoseconds))
             guard let response else {  // acks=0: no answer
                 broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: nil)
                 return
             }
-            broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: response.firstError)
+            let error = response.firstError
+            broker.metrics.request(header.apiKey, version: version, nanoseconds: elapsed, error: error)
+            if let error {
+                handler.logger.info("request answered with an error", metadata: [
+                    "peer": "\(handler.peer)", "api": "\(header.apiKey) v\(version)", "error": "\(error)",
+                    "client": "\(header.clientId ?? "")",
+                ])
+            }
             guard !handler.closing else { return }
             let pieces = response.encodeFramePieces(correlationId: header.correlationId, version: version)
             for piece in pieces { context.write(handler.wrapOutboundOut(piece), promise: nil) }
@@ -86,9 +105,22 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }.flatMapErrorWithEventLoop { error, eventLoop in
             let (handler, context) = loopBound.value
             handler.tracker.requestFinished()
+            handler.inFlight -= 1
             handler.close(context, reason: "\(header.apiKey) v\(header.apiVersion) failed: \(error)")
             return eventLoop.makeSucceededVoidFuture()
         }
+    }
+
+    private func updateReading(_ context: ChannelHandlerContext) {
+        let shouldPause = inFlight >= Self.maxInFlight || !context.channel.isWritable
+        guard shouldPause != readingPaused, !closing else { return }
+        readingPaused = shouldPause
+        context.channel.setOption(ChannelOptions.autoRead, value: !shouldPause).whenFailure { _ in }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateReading(context)
+        context.fireChannelWritabilityChanged()
     }
 
     private func close(_ context: ChannelHandlerContext, reason: String) {
@@ -121,7 +153,20 @@ extension KafkaResponse {
         case .heartbeat(let r): r.errorCode != .none ? r.errorCode : nil
         case .createTopics(let r): r.topics.lazy.map(\.errorCode).first { $0 != .none }
         case .deleteTopics(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
-        default: nil
+        case .listOffsets(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .offsetCommit(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .offsetFetch(let r): r.errorCode != .none ? r.errorCode : r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
+        case .findCoordinator(let r): r.errorCode != .none ? r.errorCode : nil
+        case .leaveGroup(let r): r.errorCode != .none ? r.errorCode : nil
+        case .describeGroups(let r): r.groups.lazy.map(\.errorCode).first { $0 != .none }
+        case .listGroups(let r): r.errorCode != .none ? r.errorCode : nil
+        case .deleteGroups(let r): r.results.lazy.map(\.errorCode).first { $0 != .none }
+        case .initProducerId(let r): r.errorCode != .none ? r.errorCode : nil
+        case .createPartitions(let r): r.results.lazy.map(\.errorCode).first { $0 != .none }
+        case .describeConfigs(let r): r.results.lazy.map(\.errorCode).first { $0 != .none }
+        case .alterConfigs(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
+        case .incrementalAlterConfigs(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
+        case .apiVersions(let r): r.errorCode != .none ? r.errorCode : nil
         }
     }
 }

@@ -111,6 +111,8 @@ public final class KafkaServer: Service, Sendable {
             channel.close(promise: nil)
         }
         ticker.cancel()
+        await broker.groups.shutdown()  // parked joins/syncs answer NOT_COORDINATOR so the drain is not held up
+        await broker.groups.shutdown()  // parked JoinGroup/SyncGroup answer now instead of holding up the drain
         // Drain: in-flight requests finish (bounded by 10 s) before the logs close.
         // (In a task of its own: a cancelled caller's sleeps would return at once and spin.)
         await Task.detached {

@@ -17,14 +17,17 @@ public final class Topic: Sendable {
     }
 }
 
-/// The topics of this broker, on disk under `<data>/topics/<name>/`: `topic.json` (partition count and
-/// configuration overrides) and one directory per partition holding its `PartitionLog`.
+/// The topics of this broker: which exist, with how many partitions and which config overrides, is the
+/// `MetadataLog` (changes are fsynced there before they are applied or acknowledged); each partition's
+/// `PartitionLog` lives in `<data>/topics/<name>/<partition>/`.
 public final class TopicRegistry: Sendable {
     public let directory: String
     private let disk: any Disk
     private let cleaner: LogCleaner
     private let logger: Logger
+    private let metrics: BrokerMetrics?
     private let topics: Mutex<[String: Topic]>
+    let metadata: MetadataLog
     /// Serialises create/delete/alter so metadata files and the map change together.
     private let adminLock = Mutex(())
 
@@ -46,36 +49,67 @@ public final class TopicRegistry: Sendable {
         return legal ? nil : "topic name '\(name)' has characters other than ASCII letters, digits, '.', '_' and '-'"
     }
 
-    /// Opens every topic found under `<data>/topics`, recovering each partition's log.
-    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger) throws {
+    /// Opens every topic the metadata log names, recovering each partition's log; finishes a deletion a
+    /// crash interrupted; adopts a topic directory the log does not know (written before the log existed).
+    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, metrics: BrokerMetrics? = nil) throws {
+        self.metrics = metrics
         directory = dataDirectory + "/topics"
         self.disk = disk
         self.cleaner = cleaner
         self.logger = logger
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        metadata = try MetadataLog(dataDirectory: dataDirectory, disk: disk, logger: logger)
+        cleaner.register(metadata.log)
         var found: [String: Topic] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where Self.nameProblem(name) == nil {
-            let metaPath = "\(directory)/\(name)/topic.json"
-            guard let data = FileManager.default.contents(atPath: metaPath) else {
-                logger.warning("ignoring topic directory without topic.json", metadata: ["topic": "\(name)"])
+        var known: Set<String> = []
+        for (name, state) in try metadata.replay() {
+            known.insert(name)
+            guard let state else {
+                Self.removeDirectory("\(directory)/\(name)", logger: logger)  // a deletion the crash interrupted
                 continue
             }
-            let file: TopicFile
-            do { file = try JSONDecoder().decode(TopicFile.self, from: data) } catch {
-                throw BrokerError("\(metaPath): cannot parse: \(error)")
+            let config = try Self.validated(state.config, source: "\(MetadataLog.directoryName) record of '\(name)'")
+            found[name] = try Self.open(name: name, count: state.partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where Self.nameProblem(name) == nil && !known.contains(name) {
+            let partitions = (try FileManager.default.contentsOfDirectory(atPath: "\(directory)/\(name)")).compactMap { Int32($0) }
+            guard let count = partitions.max().map({ $0 + 1 }) else { continue }
+            var overrides: [String: String] = [:]
+            if let data = FileManager.default.contents(atPath: "\(directory)/\(name)/topic.json"),
+               let file = try? JSONDecoder().decode(TopicFile.self, from: data) {
+                overrides = file.config
             }
-            var config = TopicConfig()
-            for (k, v) in file.config {
-                if let problem = TopicConfig.problem(name: k, value: v) { throw BrokerError("\(metaPath): \(problem)") }
-                config.set(k, v)
-            }
-            found[name] = try Self.open(name: name, count: file.partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: [])
+            let config = try Self.validated(overrides, source: "\(directory)/\(name)/topic.json")
+            try metadata.record(topic: name, state: .init(partitions: count, config: config.overrides))
+            logger.notice("adopted a topic directory missing from the metadata log", metadata: ["topic": "\(name)", "partitions": "\(count)"])
+            found[name] = try Self.open(name: name, count: count, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
         }
         topics = Mutex(found)
         logger.info("topics loaded", metadata: ["count": "\(found.count)"])
     }
 
-    private static func open(name: String, count: Int32, config: TopicConfig, in directory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, existing: [Partition]) throws -> Topic {
+    private static func validated(_ overrides: [String: String], source: String) throws -> TopicConfig {
+        var config = TopicConfig()
+        for (k, v) in overrides {
+            if let problem = TopicConfig.problem(name: k, value: v) { throw BrokerError("\(source): \(problem)") }
+            config.set(k, v)
+        }
+        return config
+    }
+
+    private static func removeDirectory(_ path: String, logger: Logger) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        // Rename first so a crash mid-removal never leaves a half-deleted topic that loads again.
+        let trash = (path as NSString).deletingLastPathComponent + "/.deleted-\(UInt64.random(in: 0...UInt64.max))"
+        do {
+            try FileManager.default.moveItem(atPath: path, toPath: trash)
+            try FileManager.default.removeItem(atPath: trash)
+        } catch {
+            logger.error("topic directory not fully removed", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    private static func open(name: String, count: Int32, config: TopicConfig, in directory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, metrics: BrokerMetrics?, existing: [Partition]) throws -> Topic {
         var partitions = existing
         for p in Int32(existing.count)..<count {
             let log: PartitionLog
@@ -85,6 +119,7 @@ public final class TopicRegistry: Sendable {
                 throw BrokerError("cannot open partition \(name)-\(p): \(error)")
             }
             cleaner.register(log)
+            if let metrics { log.observeSyncs { metrics.fdatasync(batches: $0, nanoseconds: $1) } }
             partitions.append(Partition(topic: name, index: p, log: log))
         }
         return Topic(name: name, partitions: partitions, config: config)
@@ -118,9 +153,8 @@ public final class TopicRegistry: Sendable {
             }
             if validateOnly { return nil }
             do {
-                try FileManager.default.createDirectory(atPath: "\(directory)/\(name)", withIntermediateDirectories: true)
-                try writeMeta(name: name, partitions: partitions, config: config)
-                let t = try Self.open(name: name, count: partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: [])
+                try metadata.record(topic: name, state: .init(partitions: partitions, config: config.overrides))
+                let t = try Self.open(name: name, count: partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
                 topics.withLock { $0[name] = t }
                 logger.info("topic created", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
                 return t
@@ -130,31 +164,20 @@ public final class TopicRegistry: Sendable {
         }
     }
 
-    private func writeMeta(name: String, partitions: Int32, config: TopicConfig) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(TopicFile(partitions: partitions, config: config.overrides))
-        try writeDurably(String(decoding: data, as: UTF8.self) + "\n", to: "\(directory)/\(name)/topic.json")
-    }
-
     /// Deletes a topic: its partitions are closed and its directory removed.
     public func delete(name: String) throws(TopicError) {
         try adminLock.withLock { _ throws(TopicError) in
             guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
+            do { try metadata.record(topic: name, state: nil) } catch {
+                throw TopicError(.kafkaStorageError, "cannot record the deletion of '\(name)': \(error)")
+            }
             topics.withLock { _ = $0.removeValue(forKey: name) }
             for p in t.partitions {
                 cleaner.unregister(p.log)
                 try? p.log.close()
                 p.advanceHighWatermark(to: Int64.max)  // wake long-polling fetchers: they will see the topic gone
             }
-            // Rename first so a crash mid-removal never leaves a half-deleted topic that loads again.
-            let trash = "\(directory)/.deleted-\(name)-\(UInt64.random(in: 0...UInt64.max))"
-            do {
-                try FileManager.default.moveItem(atPath: "\(directory)/\(name)", toPath: trash)
-                try FileManager.default.removeItem(atPath: trash)
-            } catch {
-                logger.error("topic directory not fully removed", metadata: ["topic": "\(name)", "error": "\(error)"])
-            }
+            Self.removeDirectory("\(directory)/\(name)", logger: logger)
             logger.info("topic deleted", metadata: ["topic": "\(name)"])
         }
     }
@@ -169,8 +192,8 @@ public final class TopicRegistry: Sendable {
             guard count <= 100_000 else { throw TopicError(.invalidPartitions, "at most 100000 partitions") }
             if validateOnly { return }
             do {
-                try writeMeta(name: name, partitions: count, config: t.config)
-                let grown = try Self.open(name: name, count: count, config: t.config, in: directory, disk: disk, cleaner: cleaner, logger: logger, existing: t.partitions)
+                try metadata.record(topic: name, state: .init(partitions: count, config: t.config.overrides))
+                let grown = try Self.open(name: name, count: count, config: t.config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: t.partitions)
                 topics.withLock { $0[name] = grown }
             } catch {
                 throw TopicError(.kafkaStorageError, "cannot add partitions to '\(name)': \(error)")
@@ -182,7 +205,7 @@ public final class TopicRegistry: Sendable {
     public func setConfig(name: String, _ config: TopicConfig) throws(TopicError) {
         try adminLock.withLock { _ throws(TopicError) in
             guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
-            do { try writeMeta(name: name, partitions: Int32(t.partitions.count), config: config) } catch {
+            do { try metadata.record(topic: name, state: .init(partitions: Int32(t.partitions.count), config: config.overrides)) } catch {
                 throw TopicError(.kafkaStorageError, "cannot write config of '\(name)': \(error)")
             }
             for p in t.partitions { p.log.updateConfig(config.logConfig) }
@@ -192,6 +215,8 @@ public final class TopicRegistry: Sendable {
 
     /// Closes every partition (clean shutdown: indexes saved, data fsynced).
     public func closeAll() {
+        cleaner.unregister(metadata.log)
+        try? metadata.log.close()
         for t in allTopics {
             for p in t.partitions {
                 cleaner.unregister(p.log)

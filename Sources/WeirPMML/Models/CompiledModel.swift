@@ -50,6 +50,9 @@ struct TargetSpec: Sendable {
     var min: Double?
     var max: Double?
     var castInteger: String?
+    /// Classification: TargetValue priorProbability, the result when the model has none (JPMML).
+    var priorCategories: [String] = []
+    var priorProbabilities: [Double] = []
 
     func apply(_ v: Double, float: Bool) -> Double {
         var x = v
@@ -80,16 +83,44 @@ struct CompiledModel: Sendable {
     var floatMath: Bool
     var outputs: [OutputProgram]
     var targetSlot: Int?
+    /// Declared-slots of other models' output fields this model reads (modelChain): all must have values.
+    var requires: [(name: String, slot: Int)] = []
 
     func evaluate(_ row: inout Row) throws(RowRejection) -> Prediction {
+        for r in requires where row[r.slot] != .boolean(true) {
+            throw RowRejection(message: "Field \"\(r.name)\" is not defined (no prediction upstream)")
+        }
         for p in preparations { try p.apply(&row) }
         for (slot, e) in derived { row[slot] = e.eval(&row) }
         var p = try core.predict(&row)
+        if let target, function == .classification, p.value.isMissing, !target.priorCategories.isEmpty {
+            p = Prediction()
+            p.categories = target.priorCategories
+            p.probabilities = target.priorProbabilities
+            p.value = .string(target.priorCategories[winningIndex(target.priorProbabilities)])
+        }
         if let target, function == .regression, let d = p.value.double {
             p.value = .number(target.apply(d, float: floatMath))
         }
         if let targetSlot { row[targetSlot] = p.value }
-        for o in outputs { row[o.slot] = try o.eval(p, &row) }
+        // Without a result, fields that read the result are missing and stay undeclared; expression
+        // fields are still evaluated, and one that references an undeclared field rejects the row (JPMML).
+        let empty = p.isEmptyResult
+        for o in outputs {
+            if empty && !o.isExpression {
+                row[o.slot] = .missing
+                continue
+            }
+            if let id = o.segmentId, p.segmentResults[id] == nil {
+                row[o.slot] = .missing
+                continue
+            }
+            for r in o.requires where row[r.slot] != .boolean(true) {
+                throw RowRejection(message: "Output field \"\(o.name)\" references \"\(r.name)\", which has no value")
+            }
+            row[o.slot] = try o.eval(p, &row)
+            if o.declaredSlot >= 0 { row[o.declaredSlot] = .boolean(true) }
+        }
         return p
     }
 }

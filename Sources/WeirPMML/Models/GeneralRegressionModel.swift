@@ -9,16 +9,17 @@ struct ParameterPredictorRow: Sendable {
     enum Cell: Sendable {
         /// 1 when the factor equals `key`, else 0.
         case indicator(slot: Int, key: String)
-        /// Contrast matrix entry: row of the factor's value, column `column`.
-        case contrast(slot: Int, categories: [String], matrix: [[Double]], column: Int)
+        /// Contrast matrix entry: row of the factor's value, column `column` (nil: the matrix leaves it undefined).
+        case contrast(slot: Int, categories: [String], matrix: [[Double?]], column: Int)
         case covariate(slot: Int, exponent: Double)
     }
 
     var factors: [Cell]
     var covariates: [Cell]
 
-    /// nil when an input needed is missing (or a factor value is not in its contrast categories).
-    func evaluate(_ row: Row) -> Double? {
+    /// nil when an input needed is missing. A factor value outside its contrast categories, or a contrast
+    /// entry the matrix does not define, rejects the row (as JPMML does).
+    func evaluate(_ row: Row) throws(RowRejection) -> Double? {
         var product = 1.0
         for f in factors {
             switch f {
@@ -29,8 +30,13 @@ struct ParameterPredictorRow: Sendable {
             case .contrast(let slot, let categories, let matrix, let column):
                 let v = row[slot]
                 if v.isMissing { return nil }
-                guard let r = categories.firstIndex(of: v.key) else { return nil }
-                product *= matrix[r][column]
+                guard let r = categories.firstIndex(of: v.key) else {
+                    throw RowRejection(message: "value \"\(v.key)\" is not a Category of its contrast matrix")
+                }
+                guard r < matrix.count, column < matrix[r].count, let entry = matrix[r][column] else {
+                    throw RowRejection(message: "contrast matrix has no element at row \(r + 1), column \(column + 1)")
+                }
+                product *= entry
             case .covariate: break
             }
         }
@@ -49,11 +55,11 @@ struct GeneralRegressionEquation: Sendable {
     struct Term: Sendable { var beta: Double; var row: ParameterPredictorRow? }
     var terms: [Term]
 
-    func evaluate(_ row: Row) -> Double? {
+    func evaluate(_ row: Row) throws(RowRejection) -> Double? {
         var y = 0.0
         for t in terms {
             if let r = t.row {
-                guard let x = r.evaluate(row) else { return nil }
+                guard let x = try r.evaluate(row) else { return nil }
                 y += t.beta * x
             } else {
                 y += t.beta
@@ -96,7 +102,8 @@ struct GeneralRegressionCore: ModelCore {
         case cox(CoxBaseline)
     }
 
-    enum Number: Sendable {
+    /// offset or trials: a constant, or a field that must not be missing.
+    enum Operand: Sendable {
         case constant(Double)
         case field(Int, name: String)
     }
@@ -123,10 +130,10 @@ struct GeneralRegressionCore: ModelCore {
     var equations: [GeneralRegressionEquation]
     var categories: [String]
     var classification: Bool
-    var offset: Number?
-    var trials: Number?
+    var offset: Operand?
+    var trials: Operand?
 
-    private func value(_ n: Number?, _ row: Row, integer: Bool = false) throws(RowRejection) -> Double? {
+    private func value(_ n: Operand?, _ row: Row, integer: Bool = false) throws(RowRejection) -> Double? {
         switch n {
         case nil: return nil
         case .constant(let d)?: return d
@@ -151,10 +158,10 @@ struct GeneralRegressionCore: ModelCore {
             case .cox(let baseline):
                 return try cox(baseline, row)
             case .generalizedLinear(let l):
-                guard let y = equations[0].evaluate(row) else { return .missing }
+                guard let y = try equations[0].evaluate(row) else { return .missing }
                 p.value = .number(try link(y, l, row))
             default:
-                guard let y = equations[0].evaluate(row) else { return .missing }
+                guard let y = try equations[0].evaluate(row) else { return .missing }
                 p.value = .number(y)
             }
             return p
@@ -164,7 +171,7 @@ struct GeneralRegressionCore: ModelCore {
         var previous: Double? = nil
         for i in 0..<n {
             if i < n - 1 {
-                guard let y = equations[i].evaluate(row) else { return .missing }
+                guard let y = try equations[i].evaluate(row) else { return .missing }
                 switch kind {
                 case .generalizedLinear(let l):
                     probs[i] = try link(y, l, row)
@@ -193,8 +200,7 @@ struct GeneralRegressionCore: ModelCore {
             let sum = probs.reduce(0, +)
             for i in probs.indices { probs[i] /= sum }
         }
-        var best = 0
-        for i in probs.indices where probs[i] > probs[best] { best = i }
+        let best = winningIndex(probs)
         p.categories = categories
         p.probabilities = probs
         p.value = .string(categories[best])
@@ -223,7 +229,7 @@ struct GeneralRegressionCore: ModelCore {
         }
         var i = 0
         while i + 1 < table.times.count && table.times[i + 1] <= time { i += 1 }
-        guard let r = equations[0].evaluate(row), let s = b.referencePoint else { return .missing }
+        guard let r = try equations[0].evaluate(row), let s = b.referencePoint else { return .missing }
         p.value = .number(LibM.exp(r - s) * table.cumHazards[i])
         return p
     }
@@ -245,7 +251,7 @@ extension Compiler {
         for p in parameterList.all("Parameter") {
             referencePoints[try required(p, "name")] = try double(p, "referencePoint") ?? 0
         }
-        struct FactorSpec { var field: FieldInfo; var contrast: (categories: [String], matrix: [[Double]])? }
+        struct FactorSpec { var field: FieldInfo; var contrast: (categories: [String], matrix: [[Double?]])? }
         var factors: [String: FactorSpec] = [:]
         var covariates: [String: FieldInfo] = [:]
         for list in ["FactorList", "CovariateList"] {
@@ -257,7 +263,7 @@ extension Compiler {
                     covariates[name] = f
                     continue
                 }
-                var contrast: (categories: [String], matrix: [[Double]])?
+                var contrast: (categories: [String], matrix: [[Double?]])?
                 if let m = pr.child("Matrix") {
                     guard let cats = pr.child("Categories") else {
                         throw error(pr, "Predictor with a contrast Matrix but without Categories")
@@ -268,9 +274,6 @@ extension Compiler {
                         keys.append((f.dataType.parse(text: v) ?? .string(v)).key)
                     }
                     contrast = (keys, try compileMatrix(m))
-                    if contrast!.matrix.count < keys.count {
-                        throw error(m, "contrast Matrix has \(contrast!.matrix.count) rows for \(keys.count) categories")
-                    }
                 }
                 factors[name] = FactorSpec(field: f, contrast: contrast)
             }
@@ -349,7 +352,7 @@ extension Compiler {
             default: throw unsupported(e, "\(attribute) \"\(name)\"")
             }
         }
-        func number(_ variable: String, _ constant: String) throws(PMMLError) -> GeneralRegressionCore.Number? {
+        func number(_ variable: String, _ constant: String) throws(PMMLError) -> GeneralRegressionCore.Operand? {
             if let name = e.attr(variable) { return .field(try field(e, name, in: c.scope).slot, name: name) }
             return try double(e, constant).map { .constant($0) }
         }
@@ -454,51 +457,53 @@ extension Compiler {
         return baseline
     }
 
-    /// A PMML Matrix as dense rows (kind any, diagonal or symmetric; Array rows or MatCells).
-    func compileMatrix(_ m: XElement) throws(PMMLError) -> [[Double]] {
+    /// A PMML Matrix as rows of entries; nil where the matrix defines no element (no MatCell and no default).
+    func compileMatrix(_ m: XElement) throws(PMMLError) -> [[Double?]] {
         let kind = m.attr("kind") ?? "any"
-        let off = try double(m, "offDiagDefault")
+        let offDiagDefault = try double(m, "offDiagDefault")
         let diagDefault = try double(m, "diagDefault")
-        var rows: [[Double]] = []
+        var rows: [[Double?]] = []
         for a in m.all("Array") {
-            var r: [Double] = []
+            var r: [Double?] = []
             for s in parseArray(a.text) {
                 guard let d = parseNumber(s) else { throw error(a, "matrix entry \"\(s)\" is not a number") }
                 r.append(d)
             }
             rows.append(r)
         }
-        let cells = m.all("MatCell")
-        let nRows = Int(m.attr("nbRows") ?? "") ?? 0
-        let nCols = Int(m.attr("nbCols") ?? "") ?? 0
         switch kind {
         case "diagonal":
-            let d = rows.first ?? []
-            var out = [[Double]](repeating: [Double](repeating: off ?? 0, count: d.count), count: d.count)
+            guard rows.count == 1 else { throw error(m, "a diagonal Matrix needs exactly one Array") }
+            let d = rows[0]
+            var out = [[Double?]](repeating: [Double?](repeating: offDiagDefault, count: d.count), count: d.count)
             for i in d.indices { out[i][i] = d[i] }
             return out
         case "symmetric":
             let n = rows.count
-            var out = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+            var out = [[Double?]](repeating: [Double?](repeating: nil, count: n), count: n)
             for i in 0..<n {
-                guard rows[i].count == i + 1 else { throw error(m, "symmetric Matrix row \(i + 1) needs \(i + 1) entries") }
-                for j in 0...i { out[i][j] = rows[i][j]; out[j][i] = rows[i][j] }
+                for j in 0...i where j < rows[i].count { out[i][j] = rows[i][j]; out[j][i] = rows[i][j] }
             }
             return out
         case "any":
-            if !cells.isEmpty {
-                guard nRows > 0, nCols > 0 else { throw error(m, "Matrix with MatCell needs nbRows and nbCols") }
-                var out = [[Double]](repeating: [Double](repeating: off ?? 0, count: nCols), count: nRows)
-                if let diagDefault { for i in 0..<min(nRows, nCols) { out[i][i] = diagDefault } }
-                for cell in cells {
-                    guard let r = Int(try required(cell, "row")), let col = Int(try required(cell, "col")),
-                          r >= 1, r <= nRows, col >= 1, col <= nCols, let v = parseNumber(cell.text)
-                    else { throw error(cell, "MatCell outside the matrix or not a number") }
-                    out[r - 1][col - 1] = v
-                }
-                return out
+            if !rows.isEmpty { return rows }
+            let cells = m.all("MatCell")
+            var entries: [(Int, Int, Double)] = []
+            for cell in cells {
+                guard let r = Int(try required(cell, "row")), let col = Int(try required(cell, "col")), r >= 1, col >= 1,
+                      let v = parseNumber(cell.text)
+                else { throw error(cell, "MatCell needs positive row and col and a number") }
+                entries.append((r, col, v))
             }
-            return rows
+            let nRows = Int(m.attr("nbRows") ?? "") ?? entries.map(\.0).max() ?? 0
+            let nCols = Int(m.attr("nbCols") ?? "") ?? entries.map(\.1).max() ?? 0
+            var out = [[Double?]](repeating: [Double?](repeating: nil, count: nCols), count: nRows)
+            for i in 0..<nRows {
+                for j in 0..<nCols { out[i][j] = i == j ? diagDefault : offDiagDefault }
+            }
+            // The first MatCell for a position wins.
+            for (r, col, v) in entries.reversed() where r <= nRows && col <= nCols { out[r - 1][col - 1] = v }
+            return out
         default:
             throw unsupported(m, "Matrix kind \"\(kind)\"")
         }

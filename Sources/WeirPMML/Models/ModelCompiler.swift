@@ -94,6 +94,14 @@ extension Compiler {
                 for tv in t.all("TargetValue") where tv.attr("priorProbability") != nil && function != .classification {
                     throw unsupported(tv, "TargetValue priorProbability")
                 }
+                if function == .classification {
+                    for tv in t.all("TargetValue") {
+                        guard let prior = try double(tv, "priorProbability") else { continue }
+                        let v = try required(tv, "value")
+                        spec.priorCategories.append((targetInfo?.dataType.parse(text: v) ?? .string(v)).key)
+                        spec.priorProbabilities.append(prior)
+                    }
+                }
                 target = spec
             }
         }
@@ -131,7 +139,15 @@ extension Compiler {
             targetSlot = slot
             _ = copy
         }
-        return CompiledModel(function: function, preparations: preparations, derived: derived, core: core,
-                             target: target, floatMath: floatMath, outputs: outputs, targetSlot: targetSlot)
+        var model = CompiledModel(function: function, preparations: preparations, derived: derived, core: core,
+                                  target: target, floatMath: floatMath, outputs: outputs, targetSlot: targetSlot)
+        // Output fields of earlier segments that this model reads must have values (modelChain).
+        for mf in schema.children where mf.name == "MiningField" {
+            if let name = mf.attr("name"), let d = parent.lookup(name)?.declaredSlot { model.requires.append((name, d)) }
+        }
+        if e.name != "MiningModel", let o = e.child("Output")?.children.first(where: { $0.attr("segmentId") != nil }) {
+            throw error(o, "OutputField segmentId outside a MiningModel")
+        }
+        return model
     }
 }

@@ -11,10 +11,9 @@ struct NaiveBayesCore: ModelCore {
         case gaussian(mean: Double, variance: Double)
         case poisson(mean: Double)
 
-        func density(_ x: Double) -> Double? {
+        func density(_ x: Double) -> Double {
             switch self {
             case .gaussian(let mean, let variance):
-                if variance <= 0 { return nil }
                 let sd = variance.squareRoot()
                 let z = (x - mean) / sd
                 return LibM.exp(-0.5 * z * z - (LibM.log(sd) + 0.5 * LibM.log(2 * Double.pi)))
@@ -46,7 +45,8 @@ struct NaiveBayesCore: ModelCore {
             case .continuous(let slot, let stats):
                 guard let x = row[slot].double else { continue }
                 for (i, d) in stats.enumerated() {
-                    guard let d, let density = d.density(x) else { continue }
+                    guard let d else { continue }
+                    let density = d.density(x)
                     likelihood[i] *= density < threshold ? threshold : density
                 }
             case .discrete(let value, let counts, let sums):
@@ -63,8 +63,7 @@ struct NaiveBayesCore: ModelCore {
         var p = Prediction()
         p.categories = categories
         p.probabilities = likelihood.map { $0 / sum }
-        var best = 0
-        for i in p.probabilities.indices where p.probabilities[i] > p.probabilities[best] { best = i }
+        let best = winningIndex(p.probabilities)
         p.value = .string(categories[best])
         return p
     }
@@ -79,6 +78,10 @@ extension Compiler {
         let threshold = try requiredDouble(e, "threshold")
         func category(_ text: String) -> String { (c.targetType?.parse(text: text) ?? .string(text)).key }
         guard let output = e.child("BayesOutput") else { throw error(e, "NaiveBayesModel without BayesOutput") }
+        let outputField = try required(output, "fieldName")
+        if let target = targetFieldName(e), outputField != target {
+            throw error(output, "BayesOutput fieldName \"\(outputField)\" is not the target field \"\(target)\"")
+        }
         guard let priorCounts = output.child("TargetValueCounts") else { throw error(output, "BayesOutput without TargetValueCounts") }
         var categories: [String] = []
         var priors: [Double] = []
@@ -96,11 +99,16 @@ extension Compiler {
         }
         guard let list = e.child("BayesInputs") else { throw error(e, "NaiveBayesModel without BayesInputs") }
         var inputs: [NaiveBayesCore.Input] = []
+        // Pre-4.2 documents (R's pmml package) wrap continuous BayesInputs in an Extension.
+        var bayesInputs: [XElement] = []
         for bi in list.children {
-            guard bi.name == "BayesInput" else {
-                if bi.name == "Extension" { continue }
-                throw unsupported(bi, "element \(bi.name) in BayesInputs")
+            switch bi.name {
+            case "BayesInput": bayesInputs.append(bi)
+            case "Extension": bayesInputs.append(contentsOf: bi.all("BayesInput"))
+            default: throw unsupported(bi, "element \(bi.name) in BayesInputs")
             }
+        }
+        for bi in bayesInputs {
             let name = try required(bi, "fieldName")
             let f = try field(bi, name, in: c.scope)
             if let stats = bi.child("TargetValueStats") {
@@ -112,8 +120,9 @@ extension Compiler {
                     }
                     switch d.name {
                     case "GaussianDistribution":
-                        distributions[i] = .gaussian(mean: try requiredDouble(d, "mean"),
-                                                     variance: try requiredDouble(d, "variance"))
+                        let variance = try requiredDouble(d, "variance")
+                        if !(variance > 0) { throw error(d, "variance=\"\(d.attr("variance") ?? "")\" must be positive") }
+                        distributions[i] = .gaussian(mean: try requiredDouble(d, "mean"), variance: variance)
                     case "PoissonDistribution":
                         distributions[i] = .poisson(mean: try requiredDouble(d, "mean"))
                     default:

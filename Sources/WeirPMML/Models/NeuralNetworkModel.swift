@@ -67,6 +67,8 @@ struct NeuralNetworkCore: ModelCore {
     var valueCount: Int
     /// (value index of the output neuron, how it maps to the target), in NeuralOutputs order.
     var outputs: [(Int, Output)]
+    /// Entity ids by value index (NeuralInput and Neuron ids).
+    var ids: [String]
     var classification: Bool
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
@@ -101,6 +103,8 @@ struct NeuralNetworkCore: ModelCore {
             case .simplemax:
                 var sum = 0.0
                 for i in range { sum += values[i] }
+                // JPMML 1.7.7 refuses the row rather than divide by a zero sum.
+                if sum == 0 { throw RowRejection(message: "simplemax over outputs that sum to zero (undefined result)") }
                 for i in range { values[i] /= sum }
             case .softmax:
                 var m = -Double.infinity
@@ -123,10 +127,11 @@ struct NeuralNetworkCore: ModelCore {
             guard case .category(let c) = mapping else { continue }
             p.categories.append(c)
             p.probabilities.append(values[i])
-            if best < 0 || values[i] > values[outputs[best].0] { best = k }
+            if best < 0 || ranksAbove(values[i], values[outputs[best].0]) { best = k }
         }
         guard best >= 0, case .category(let winner) = outputs[best].1 else { return .missing }
         p.value = .string(winner)
+        p.entityId = .string(ids[outputs[best].0])
         return p
     }
 
@@ -271,8 +276,10 @@ extension Compiler {
         if !classification && outputs.count != 1 {
             throw unsupported(neuralOutputs, "\(outputs.count) NeuralOutputs for one regression target")
         }
+        var names = [String](repeating: "", count: valueCount)
+        for (id, index) in ids { names[index] = id }
         return NeuralNetworkCore(inputs: inputs, layers: layers, sources: sources, weights: weights,
-                                 valueCount: valueCount, outputs: outputs, classification: classification)
+                                 valueCount: valueCount, outputs: outputs, ids: names, classification: classification)
     }
 
     /// A numeric NeuralLayer attribute, defaulting to the NeuralNetwork's.
@@ -282,7 +289,7 @@ extension Compiler {
     }
 
     /// The name of the model's target MiningField.
-    private func targetFieldName(_ model: XElement) -> String? {
+    func targetFieldName(_ model: XElement) -> String? {
         model.child("MiningSchema")?.all("MiningField").first {
             let u = $0.attr("usageType")
             return u == "target" || u == "predicted"

@@ -18,6 +18,19 @@ enum Normalization: String, Sendable {
         case .none, .softmax, .simplemax: return y
         }
     }
+
+    /// The inverse link in JPMML's float math context (its float exp, see `FloatMath`).
+    func linkFloat(_ y: Float) -> Float {
+        switch self {
+        case .logit: return FloatMath.inverseLogit(y)
+        case .exp: return FloatMath.exp(y)
+        case .cloglog: return 1 - FloatMath.exp(-FloatMath.exp(y))
+        case .loglog: return FloatMath.exp(-FloatMath.exp(-y))
+        case .cauchit: return 0.5 + 0.31830987 * Float(LibM.atan(Double(y)))
+        case .probit: return Float(link(Double(y)))
+        case .none, .softmax, .simplemax: return y
+        }
+    }
 }
 
 /// One RegressionTable: intercept + numeric, categorical and interaction terms.
@@ -32,13 +45,14 @@ struct RegressionTable: Sendable {
     var terms: [Term]
     var category: String
 
-    /// nil when a numeric input is missing.
+    /// nil when a numeric input is missing. Terms are summed in JPMML's order (numeric, categorical,
+    /// interaction terms, then the intercept), in float arithmetic under the float math context.
     func evaluate(_ row: Row, float: Bool) -> Double? {
         if float {
-            var y = Float(intercept)
+            var y: Float = 0
             for n in numeric {
                 guard let x = row[n.slot].double else { return nil }
-                let xf = n.exponent == 1 ? Float(x) : Float(LibM.pow(x, n.exponent))
+                let xf = n.exponent == 1 ? Float(x) : FloatMath.pow(Float(x), Float(n.exponent))
                 y += Float(n.coefficient) * xf
             }
             for c in categorical where row[c.slot].key == c.key { y += Float(c.coefficient) }
@@ -47,9 +61,10 @@ struct RegressionTable: Sendable {
                 for s in t.slots { guard let x = row[s].double else { return nil }; p *= Float(x) }
                 y += p
             }
+            y += Float(intercept)
             return Double(y)
         }
-        var y = intercept
+        var y = 0.0
         for n in numeric {
             guard let x = row[n.slot].double else { return nil }
             y += n.coefficient * (n.exponent == 1 ? x : LibM.pow(x, n.exponent))
@@ -62,7 +77,7 @@ struct RegressionTable: Sendable {
             for s in t.slots { guard let x = row[s].double else { return nil }; p *= x }
             y += p
         }
-        return y
+        return y + intercept
     }
 }
 
@@ -72,12 +87,14 @@ struct RegressionModelCore: ModelCore {
     var classification: Bool
     var floatMath: Bool
     var categories: [String]
+    /// Two tables, the second without predictors and with intercept 0.
+    var binarySoftmaxAsLogit = false
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
         var p = Prediction()
         if !classification {
             guard let y = tables[0].evaluate(row, float: floatMath) else { return .missing }
-            p.value = .number(round(normalization.link(y)))
+            p.value = .number(floatMath ? Double(normalization.linkFloat(Float(y))) : normalization.link(y))
             return p
         }
         var ys: [Double] = []
@@ -86,7 +103,18 @@ struct RegressionModelCore: ModelCore {
             ys.append(y)
         }
         var probs = [Double](repeating: 0, count: ys.count)
-        switch normalization {
+        var method = normalization
+        // JPMML: a binary softmax whose second table is empty (intercept 0) is evaluated as a logit.
+        if method == .softmax && binarySoftmaxAsLogit && ys.count == 2 { method = .logit }
+        switch method {
+        case .softmax where floatMath:
+            // Float context: max subtracted, float exp, float sum, float division.
+            var m = Float(ys[0])
+            for y in ys.dropFirst() where Float(y) > m { m = Float(y) }
+            var es = [Float](repeating: 0, count: ys.count)
+            var sum: Float = 0
+            for (i, y) in ys.enumerated() { es[i] = FloatMath.exp(Float(y) - m); sum += es[i] }
+            for i in es.indices { probs[i] = Double(es[i] / sum) }
         case .softmax:
             let m = ys.max() ?? 0
             var sum = 0.0
@@ -104,12 +132,12 @@ struct RegressionModelCore: ModelCore {
                 probs[ys.count - 1] = rest
             }
         default:
-            if ys.count == 2 && floatMath && normalization == .logit {
-                let e = Float(LibM.exp(-ys[0]))
-                probs[0] = Double(Float(1) / (Float(1) + e))
-                probs[1] = Double(Float(1) - Float(probs[0]))
+            if ys.count == 2 && floatMath {
+                let p0 = method.linkFloat(Float(ys[0]))
+                probs[0] = Double(p0)
+                probs[1] = Double(Float(1) - p0)
             } else if ys.count == 2 {
-                probs[0] = round(normalization.link(ys[0]))
+                probs[0] = round(method.link(ys[0]))
                 probs[1] = round(1 - probs[0])
             } else {
                 var rest = 1.0
@@ -139,8 +167,13 @@ extension Compiler {
             tables.append(try compileRegressionTable(t, c))
         }
         if tables.isEmpty { throw error(e, "RegressionModel without RegressionTable") }
-        return RegressionModelCore(tables: tables, normalization: norm, classification: c.function == .classification,
-                                   floatMath: c.floatMath, categories: c.categories)
+        var core = RegressionModelCore(tables: tables, normalization: norm, classification: c.function == .classification,
+                                       floatMath: c.floatMath, categories: c.categories)
+        if tables.count == 2, let second = tables.last, second.numeric.isEmpty, second.categorical.isEmpty,
+           second.terms.isEmpty, second.intercept == 0 {
+            core.binarySoftmaxAsLogit = true
+        }
+        return core
     }
 
     func compileRegressionTable(_ t: XElement, _ c: ModelContext) throws(PMMLError) -> RegressionTable {

@@ -13,7 +13,7 @@ struct RuleSetModelCore: ModelCore {
         var id: String
     }
 
-    /// A CompoundRule: when its predicate is not true, the rules in `skip` are not tested.
+    /// A CompoundRule: when its predicate is not true, rules `firstRule..<endRule` are not tested.
     struct Guard: Sendable {
         var predicate: Predicate
         var firstRule: Int
@@ -119,7 +119,7 @@ extension Compiler {
                         scoreIndex[score.key] = s
                         scores.append(score)
                     }
-                    for sd in r.all("ScoreDistribution") { throw unsupported(sd, "ScoreDistribution in SimpleRule") }
+                    // A rule's ScoreDistributions document its training records; JPMML scores without them.
                     rules.append(.init(
                         predicate: try firstPredicate(r, c.scope), score: s, weight: try double(r, "weight") ?? 1,
                         confidence: try double(r, "confidence") ?? 1, id: r.attr("id") ?? String(rules.count + 1)))

@@ -39,7 +39,10 @@ struct ScorecardCore: ModelCore {
                 switch a.score {
                 case .constant(let d): partial = d
                 case .expression(let e):
-                    guard let d = e.eval(&row).double else { return .missing }
+                    // JPMML refuses the row when a ComplexPartialScore is missing.
+                    guard let d = e.eval(&row).double else {
+                        throw RowRejection(message: "ComplexPartialScore of Characteristic \"\(ch.name)\" is missing")
+                    }
                     partial = d
                 }
                 score += partial

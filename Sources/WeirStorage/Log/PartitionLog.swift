@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Logging
 import NIOCore
 import WeirRecords
@@ -25,6 +26,10 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     private var _logStartOffset: Int64 = 0
     private var _durableOffset: Int64 = 0
     private var syncInProgress = false
+    /// Batches appended since the last fdatasync started: the group-commit size of the next one.
+    private var batchesSinceSync = 0
+    /// Told after every fdatasync: how many batches it made durable and how long it took.
+    private var syncObserver: (@Sendable (_ batches: Int, _ nanoseconds: UInt64) -> Void)?
     private var offlineReason: StorageError?
 
     /// Everything that happened while opening: what recovery truncated.
@@ -95,6 +100,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             throw error
         }
         assert(segments.last!.nextOffset == base + Int64(batch.header.lastOffsetDelta) + 1)  // LEO advanced by the batch
+        batchesSinceSync += 1
         return AppendInfo(baseOffset: base, lastOffset: batch.header.lastOffset, logStartOffset: _logStartOffset)
     }
 
@@ -135,9 +141,14 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             syncInProgress = true
             let goal = segments.last!.nextOffset
             let file = segments.last!.file
+            let covered = batchesSinceSync
+            batchesSinceSync = 0
+            let observer = syncObserver
             monitor.unlock()
             var failure: StorageError? = nil
+            let started = DispatchTime.now().uptimeNanoseconds
             do throws(StorageError) { try file.sync() } catch { failure = error }
+            observer?(covered, DispatchTime.now().uptimeNanoseconds - started)
             monitor.lock()
             syncInProgress = false
             if let failure {
@@ -152,6 +163,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
 
     /// fsyncs everything appended so far.
     public func flush() throws(StorageError) { try waitUntilDurable(logEndOffset) }
+
+    /// Installs a callback told after every fdatasync (for group-commit size and fsync latency metrics).
+    public func observeSyncs(_ observer: @escaping @Sendable (_ batches: Int, _ nanoseconds: UInt64) -> Void) {
+        monitor.withLock { syncObserver = observer }
+    }
 
     /// Replaces the configuration; later appends, rolls, retention and compaction use it.
     public func updateConfig(_ config: LogConfig) {
