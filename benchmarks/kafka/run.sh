@@ -121,4 +121,3 @@ for section in $SECTIONS; do
 done
 echo "# results: $RESULTS" >&2
 python3 "$HERE/report.py" "$RESULTS" "$PEERS_DIR/README.md"
-[ "${KEEP:-0}" = 1 ] && cp "$RESULTS" "$HERE/last-results.txt" || true
