@@ -7,8 +7,10 @@
 //   L2 WeirRecords -> WeirCompression, CWeirCRC, NIOCore   (RecordBatch v2, varints, CRC-32C)
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
 //      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
-//   L4 WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
+//   L4 WeirReplication -> WeirStorage, WeirRecords, NIOCore, Logging   (sans-I/O primary/replica core)
+//      WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
 //      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
+//   L5 WeirStreams -> WeirRecords, WeirPMML, NIOCore, Logging, Yams   (risk engine core: processors, feature DSL)
 //   L6 weir (executable)
 import PackageDescription
 
@@ -32,6 +34,8 @@ let package = Package(
         .library(name: "WeirBroker", targets: ["WeirBroker"]),
         .library(name: "WeirClient", targets: ["WeirClient"]),
         .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
+        .library(name: "WeirReplication", targets: ["WeirReplication"]),
+        .library(name: "WeirStreams", targets: ["WeirStreams"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -41,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // L0: system libraries (Debian: liblz4-dev, zlib1g-dev, libxml2-dev) and our C shim.
@@ -76,7 +81,16 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
-        // L4
+        // L4: the sans-I/O replication core (no networking; the broker drives it)
+        .target(
+            name: "WeirReplication",
+            dependencies: [
+                "WeirStorage", "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: weirSettings
+        ),
         .target(
             name: "WeirBroker",
             dependencies: [
@@ -115,6 +129,18 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
+        // L5: the risk engine core (processors, feature DSL, scoring, deployments); no broker, no networking.
+        .target(
+            name: "WeirStreams",
+            dependencies: [
+                "WeirRecords", "WeirPMML",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: weirSettings
+        ),
+
         // Test support: shared by Tests/ and benchmarks/ only.
         .target(
             name: "WeirTestSupport",
@@ -131,7 +157,16 @@ let package = Package(
             dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: weirSettings
         ),
+        .testTarget(
+            name: "WeirReplicationTests",
+            dependencies: [
+                "WeirReplication", "WeirStorage", "WeirRecords", "WeirTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: weirSettings
+        ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
+        .testTarget(name: "WeirStreamsTests", dependencies: ["WeirStreams", "WeirPMML", "WeirRecords"], swiftSettings: weirSettings),
         .testTarget(name: "LayeringTests", swiftSettings: weirSettings),
     ]
 )

@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "WeirPMML", package: "weir"),
                 .product(name: "WeirRecords", package: "weir"),
                 .product(name: "WeirTestSupport", package: "weir"),
+                .product(name: "WeirStreams", package: "weir"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         )

@@ -56,11 +56,12 @@ public final class Broker: Sendable {
         offsetsConfig.segmentBytes = 100 << 20
         offsetsLog = try PartitionLog(directory: data + "/" + Self.offsetsTopic, config: offsetsConfig, disk: disk, logger: logger)
         cleaner.register(offsetsLog)
-        groups = try GroupCoordinator(
-            offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
-            config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs))
         durabilityPool = NIOThreadPool(numberOfThreads: configuration.durabilityThreads)
         durabilityPool.start()
+        groups = try GroupCoordinator(
+            offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
+            config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs),
+            durabilityPool: durabilityPool)
         cleaner.start()
     }
 
@@ -132,7 +133,9 @@ public final class Broker: Sendable {
         case .incrementalAlterConfigs(let r):
             return eventLoop.makeSucceededFuture(.incrementalAlterConfigs(incrementalAlterConfigs(r)))
         case .joinGroup(let r):
-            let client = GroupClient(clientId: header.clientId ?? "", clientHost: peer)
+            // Kafka reports a member's host as "/<address>" (no port).
+            let host = peer.lastIndex(of: ":").map { "/" + peer[..<$0] } ?? "/" + peer
+            let client = GroupClient(clientId: header.clientId ?? "", clientHost: host)
             return eventLoop.makeFutureWithTask { .joinGroup(await self.groups.joinGroup(r, version: v, client: client)) }
         case .syncGroup(let r):
             return eventLoop.makeFutureWithTask { .syncGroup(await self.groups.syncGroup(r, version: v)) }
@@ -141,7 +144,27 @@ public final class Broker: Sendable {
         case .leaveGroup(let r):
             return eventLoop.makeFutureWithTask { .leaveGroup(await self.groups.leaveGroup(r, version: v)) }
         case .offsetCommit(let r):
-            return eventLoop.makeFutureWithTask { .offsetCommit(await self.groups.offsetCommit(r, version: v)) }
+            // As Kafka: partitions of topics that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION, not stored.
+            var known = r
+            var unknown: [OffsetCommitResponse.Topic] = []
+            known.topics = []
+            for t in r.topics {
+                let (ok, missing) = (t.partitions.filter { topics.partition(t.name, $0.partitionIndex) != nil },
+                                     t.partitions.filter { topics.partition(t.name, $0.partitionIndex) == nil })
+                if !ok.isEmpty { known.topics.append(.init(name: t.name, partitions: ok)) }
+                if !missing.isEmpty {
+                    unknown.append(.init(name: t.name, partitions: missing.map { .init(partitionIndex: $0.partitionIndex, errorCode: .unknownTopicOrPartition) }))
+                }
+            }
+            if known.topics.isEmpty && !r.topics.isEmpty {
+                return eventLoop.makeSucceededFuture(.offsetCommit(OffsetCommitResponse(topics: unknown)))
+            }
+            let commit = known, refused = unknown
+            return eventLoop.makeFutureWithTask {
+                var response = await self.groups.offsetCommit(commit, version: v)
+                response.topics += refused
+                return .offsetCommit(response)
+            }
         case .offsetFetch(let r):
             return eventLoop.makeFutureWithTask { .offsetFetch(await self.groups.offsetFetch(r, version: v)) }
         case .describeGroups(let r):

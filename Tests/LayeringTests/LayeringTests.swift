@@ -14,7 +14,9 @@ import Testing
         "WeirProtocol": ["WeirRecords", "NIOCore"],
         "WeirStorage": ["WeirRecords", "WeirCompression", "NIOCore", "Logging"],
         "WeirTestSupport": ["WeirRecords", "WeirStorage", "NIOCore"],
+        "WeirReplication": ["WeirStorage", "WeirRecords", "NIOCore", "Logging"],
         "WeirBroker": ["WeirProtocol", "WeirStorage", "WeirRecords", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle"],
+        "WeirStreams": ["WeirRecords", "WeirPMML", "NIOCore", "Logging", "Yams"],
         "WeirClient": ["WeirProtocol", "WeirRecords", "NIOCore", "NIOPosix"],
         "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "UnixSignals", "TOMLKit"],
     ]

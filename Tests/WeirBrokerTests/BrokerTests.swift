@@ -353,4 +353,22 @@ import WeirStorage
         #expect(!FileManager.default.fileExists(atPath: tb.directory + "/topics/b"))
         await again.stop()
     }
+
+    @Test func offsetCommitThroughTheBroker() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "known", numPartitions: 2, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        let commit = OffsetCommitRequest(groupId: "standalone", generationId: -1, memberId: "", topics: [
+            .init(name: "known", partitions: [.init(partitionIndex: 1, committedOffset: 42, committedMetadata: "m")]),
+            .init(name: "missing", partitions: [.init(partitionIndex: 0, committedOffset: 7)]),
+        ])
+        let answer = try c.call(commit, version: 7, as: OffsetCommitResponse.self)
+        let byTopic = Dictionary(uniqueKeysWithValues: answer.topics.map { ($0.name, $0.partitions.map(\.errorCode)) })
+        #expect(byTopic["known"] == [.none])
+        #expect(byTopic["missing"] == [.unknownTopicOrPartition])
+        let fetched = try c.call(OffsetFetchRequest(groupId: "standalone", topics: [.init(name: "known", partitionIndexes: [0, 1])]), version: 5, as: OffsetFetchResponse.self)
+        #expect(fetched.topics.first?.partitions.map(\.committedOffset) == [-1, 42])
+        await tb.stop()
+    }
 }

@@ -180,6 +180,20 @@ import Testing
         #expect(r["t"] == .string("A"))
     }
 
+    @Test func missingResultFallsBackToTargetPriors() throws {
+        let xml = Self.classifier(
+            "modelType=\"multinomialLogistic\"",
+            categories: "<Value value=\"A\"/><Value value=\"B\"/><Value value=\"C\"/>",
+            pCells: "<PCell targetCategory=\"A\" parameterName=\"p2\" beta=\"1\"/><PCell targetCategory=\"B\" parameterName=\"p0\" beta=\"0\"/>")
+            .replacingPCellsHeader()
+        let m = try F.load(xml)
+        // x missing: no linear predictor, so the priors are the result.
+        let r = try F.score(m, ["c": "a"])
+        #expect(r["t"] == .string("B"))
+        #expect(r["p_B"] == .number(0.5))
+        #expect(r["p_C"] == .number(0.2))
+    }
+
     @Test func coxRegressionScalesTheBaselineCumulativeHazard() throws {
         let xml = F.document(fields: """
             <DataField name="x" optype="continuous" dataType="double"/>
@@ -223,5 +237,26 @@ import Testing
                                        pCells: Self.linearCells.p))
         }
         #expect(error?.element == "PPCell")
+    }
+}
+
+private extension String {
+    /// Inserts Targets with prior probabilities before the ParameterList.
+    func replacingPCellsHeader() -> String {
+        let targets = """
+            <Targets><Target field="t">
+              <TargetValue value="A" priorProbability="0.3"/><TargetValue value="B" priorProbability="0.5"/>
+              <TargetValue value="C" priorProbability="0.2"/>
+            </Target></Targets>
+            """
+        var out = ""
+        var rest = Substring(self)
+        while let i = rest.firstIndex(of: "<") {
+            out += rest[..<i]
+            rest = rest[i...]
+            if rest.hasPrefix("<ParameterList>") { out += targets }
+            out.append(rest.removeFirst())
+        }
+        return out + rest
     }
 }

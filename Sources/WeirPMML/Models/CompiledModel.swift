@@ -50,6 +50,9 @@ struct TargetSpec: Sendable {
     var min: Double?
     var max: Double?
     var castInteger: String?
+    /// Classification: TargetValue priorProbability, the result when the model has none (JPMML).
+    var priorCategories: [String] = []
+    var priorProbabilities: [Double] = []
 
     func apply(_ v: Double, float: Bool) -> Double {
         var x = v
@@ -104,6 +107,12 @@ final class CompiledModel: @unchecked Sendable {
         for p in preparations { try p.apply(&row) }
         for (slot, e) in derived { row[slot] = e.eval(&row) }
         var p = try core.predict(&row)
+        if let target, function == .classification, p.value.isMissing, !target.priorCategories.isEmpty {
+            p = Prediction()
+            p.categories = target.priorCategories
+            p.probabilities = target.priorProbabilities
+            p.value = .string(target.priorCategories[winningIndex(target.priorProbabilities)])
+        }
         if let target, function == .regression, let d = p.value.double {
             p.value = .number(target.apply(d, float: floatMath))
         }

@@ -94,6 +94,14 @@ extension Compiler {
                 for tv in t.all("TargetValue") where tv.attr("priorProbability") != nil && function != .classification {
                     throw unsupported(tv, "TargetValue priorProbability")
                 }
+                if function == .classification {
+                    for tv in t.all("TargetValue") {
+                        guard let prior = try double(tv, "priorProbability") else { continue }
+                        let v = try required(tv, "value")
+                        spec.priorCategories.append((targetInfo?.dataType.parse(text: v) ?? .string(v)).key)
+                        spec.priorProbabilities.append(prior)
+                    }
+                }
                 target = spec
             }
         }
