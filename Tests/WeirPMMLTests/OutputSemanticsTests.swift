@@ -108,4 +108,19 @@ import Testing
         let expected = Double(Float(LibM.pow(2.7182817, Double(y))))
         #expect(PMMLTest.double(m, ["x": "17"], "y") == expected)
     }
+
+    @Test func floatLogitUsesJPMMLsExp() throws {
+        // y = -2.8681903f: JPMML's float exp (2.7182817^x) gives p = 0.05374862253665924; a true exp rounded to
+        // float gives 0.05374861881136894 (the value xgb_clf_fraud failed on).
+        let xml = PMMLTest.document(Self.fields, """
+            <RegressionModel functionName="classification" normalizationMethod="logit" x-mathContext="float">
+              <MiningSchema><MiningField name="x"/><MiningField name="c" usageType="target"/></MiningSchema>
+              <Output><OutputField name="pa" feature="probability" value="a" dataType="float"/></Output>
+              <RegressionTable intercept="-2.8681903" targetCategory="a"><NumericPredictor name="x" coefficient="1"/></RegressionTable>
+              <RegressionTable intercept="0" targetCategory="b"/>
+            </RegressionModel>
+            """)
+        let m = try PMMLTest.load(xml)
+        #expect(PMMLTest.double(m, ["x": "0"], "pa") == 0.05374862253665924)
+    }
 }
