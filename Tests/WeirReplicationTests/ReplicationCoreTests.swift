@@ -256,6 +256,31 @@ final class ManualPair {
         #expect(pair.b.core.highWatermark(key) == 3)
     }
 
+    @Test func aReplicaMissingLoneAcknowledgementsCannotBePromotedEvenForced() throws {
+        let pair = try ManualPair()
+        pair.produce(pair.a, key, token: 1)
+        try pair.settle()
+        let (result, actions) = pair.b.core.promote(force: true, now: pair.now)
+        pair.b.take(actions)
+        #expect(result == .promoted(Epoch(2)))
+        pair.produce(pair.b, key, token: 2)
+        try pair.b.runSyncs(now: pair.now)
+        #expect(pair.b.acks == [ProduceToken(2)])  // alone: node 1 does not have it
+        // Node 1 learns epoch 2 and steps down, but is not in sync until it caught up.
+        pair.a.take(pair.a.core.receive(.notice(EpochNotice(epoch: pair.b.core.leaderEpoch, nodeId: 2, role: .primary)), now: pair.now))
+        #expect(pair.a.core.role == .replica)
+        #expect(pair.a.core.promote(force: true, now: pair.now + 10_000).0 == .notInSync)
+        // A restart of the lone primary keeps it acknowledging alone (persisted).
+        try pair.b.restart(config: pair.configs[1], now: pair.now)
+        #expect(pair.b.core.solo == .promotion)
+        pair.a.outbox.removeAll()
+        pair.a.take(pair.a.core.tick(now: pair.now + 10_000))  // fetch again (the old one died with the restart)
+        try pair.settle()
+        #expect(pair.b.core.solo == nil)
+        #expect(pair.a.core.state.inSync)
+        #expect(pair.a.core.promote(force: true, now: pair.now).0 == .promoted(Epoch(3)))
+    }
+
     @Test func restartedPrimaryGetsANewIncarnation() throws {
         let pair = try ManualPair()
         try pair.settle()
