@@ -27,6 +27,13 @@ public struct ReplicaFetch: Hashable, Sendable {
     /// duplicates and stragglers.
     public var fetchId: UInt64
     public var partitions: [Partition]
+
+    public init(epoch: LeaderEpoch, replicaId: NodeId, fetchId: UInt64, partitions: [Partition]) {
+        self.epoch = epoch
+        self.replicaId = replicaId
+        self.fetchId = fetchId
+        self.partitions = partitions
+    }
 }
 
 /// Tells the replica to truncate: the primary's history ends `epoch` at `endOffset`.
@@ -34,6 +41,11 @@ public struct Divergence: Hashable, Sendable {
     /// The largest epoch ≤ the replica's `lastFetchedEpoch` that the primary knows (nil: none).
     public var epoch: LeaderEpoch?
     public var endOffset: Int64
+
+    public init(epoch: LeaderEpoch?, endOffset: Int64) {
+        self.epoch = epoch
+        self.endOffset = endOffset
+    }
 }
 
 /// Primary → replica: batches (byte for byte as in the primary's log), the high watermark, or a divergence.
@@ -51,6 +63,16 @@ public struct ReplicaFetchResponse: Hashable, Sendable {
         public var records: ByteBuffer
         /// Set instead of records when the replica's log diverges from the primary's.
         public var divergence: Divergence?
+
+        public init(key: PartitionKey, fetchOffset: Int64, lastFetchedEpoch: LeaderEpoch?, highWatermark: Int64, logStartOffset: Int64, records: ByteBuffer, divergence: Divergence?) {
+            self.key = key
+            self.fetchOffset = fetchOffset
+            self.lastFetchedEpoch = lastFetchedEpoch
+            self.highWatermark = highWatermark
+            self.logStartOffset = logStartOffset
+            self.records = records
+            self.divergence = divergence
+        }
     }
     public var epoch: LeaderEpoch
     public var primaryId: NodeId
@@ -59,6 +81,14 @@ public struct ReplicaFetchResponse: Hashable, Sendable {
     /// so the replica may lack acknowledged records and must not be promoted).
     public var synchronous: Bool
     public var partitions: [Partition]
+
+    public init(epoch: LeaderEpoch, primaryId: NodeId, fetchId: UInt64, synchronous: Bool, partitions: [Partition]) {
+        self.epoch = epoch
+        self.primaryId = primaryId
+        self.fetchId = fetchId
+        self.synchronous = synchronous
+        self.partitions = partitions
+    }
 }
 
 /// Replica → primary, sent as soon as an fsync completes: the new durable offsets.
@@ -75,6 +105,16 @@ public struct ReplicaDurable: Hashable, Sendable {
     public struct Partition: Hashable, Sendable {
         public var key: PartitionKey
         public var durableOffset: Int64
+        public init(key: PartitionKey, durableOffset: Int64) {
+            self.key = key
+            self.durableOffset = durableOffset
+        }
+    }
+
+    public init(epoch: LeaderEpoch, replicaId: NodeId, partitions: [Partition]) {
+        self.epoch = epoch
+        self.replicaId = replicaId
+        self.partitions = partitions
     }
 }
 
@@ -84,6 +124,12 @@ public struct EpochNotice: Hashable, Sendable {
     public var epoch: LeaderEpoch
     public var nodeId: NodeId
     public var role: Role
+
+    public init(epoch: LeaderEpoch, nodeId: NodeId, role: Role) {
+        self.epoch = epoch
+        self.nodeId = nodeId
+        self.role = role
+    }
 }
 
 /// Everything the two nodes say to each other.

@@ -351,18 +351,19 @@ public struct FeatureEngine: Sendable {
         let horizon = watermark(state)!
         for (s, spec) in stores.enumerated() {
             guard let key = keyValues[s] else { continue }
-            var list = state.stores[s].entries[key] ?? []
-            list.append(.init(t: t, v: current[s]))
-            Self.evict(&list, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
-            state.stores[s].entries[key] = list
+            // In place: no copy of the key's list.
+            state.stores[s].entries[key, default: []].append(.init(t: t, v: current[s]))
+            Self.evict(&state.stores[s].entries[key, default: []], before: horizon - spec.retentionMs, keepLast: spec.keepLast)
         }
         state.eventsSinceSweep += 1
         if state.eventsSinceSweep >= Self.sweepInterval {
             state.eventsSinceSweep = 0
             for (s, spec) in stores.enumerated() {
-                for key in state.stores[s].entries.keys {
-                    Self.evict(&state.stores[s].entries[key]!, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
-                    if state.stores[s].entries[key]!.isEmpty { state.stores[s].entries[key] = nil }
+                // One rebuilt dictionary per sweep (mutating while iterating its keys would copy it per key).
+                state.stores[s].entries = state.stores[s].entries.compactMapValues { list in
+                    var list = list
+                    Self.evict(&list, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
+                    return list.isEmpty ? nil : list
                 }
             }
         }

@@ -294,7 +294,13 @@ public struct JSONWriter {
 
     mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
+        let utf8 = s.utf8
+        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: utf8)  // common case: nothing to escape
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for c in utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(c)
             case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(c)

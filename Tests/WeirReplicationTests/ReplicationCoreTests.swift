@@ -256,6 +256,31 @@ final class ManualPair {
         #expect(pair.b.core.highWatermark(key) == 3)
     }
 
+    @Test func aReplicaMissingLoneAcknowledgementsCannotBePromotedEvenForced() throws {
+        let pair = try ManualPair()
+        pair.produce(pair.a, key, token: 1)
+        try pair.settle()
+        let (result, actions) = pair.b.core.promote(force: true, now: pair.now)
+        pair.b.take(actions)
+        #expect(result == .promoted(Epoch(2)))
+        pair.produce(pair.b, key, token: 2)
+        try pair.b.runSyncs(now: pair.now)
+        #expect(pair.b.acks == [ProduceToken(2)])  // alone: node 1 does not have it
+        // Node 1 learns epoch 2 and steps down, but is not in sync until it caught up.
+        pair.a.take(pair.a.core.receive(.notice(EpochNotice(epoch: pair.b.core.leaderEpoch, nodeId: 2, role: .primary)), now: pair.now))
+        #expect(pair.a.core.role == .replica)
+        #expect(pair.a.core.promote(force: true, now: pair.now + 10_000).0 == .notInSync)
+        // A restart of the lone primary keeps it acknowledging alone (persisted).
+        try pair.b.restart(config: pair.configs[1], now: pair.now)
+        #expect(pair.b.core.solo == .promotion)
+        pair.a.outbox.removeAll()
+        pair.a.take(pair.a.core.tick(now: pair.now + 10_000))  // fetch again (the old one died with the restart)
+        try pair.settle()
+        #expect(pair.b.core.solo == nil)
+        #expect(pair.a.core.state.inSync)
+        #expect(pair.a.core.promote(force: true, now: pair.now).0 == .promoted(Epoch(3)))
+    }
+
     @Test func restartedPrimaryGetsANewIncarnation() throws {
         let pair = try ManualPair()
         try pair.settle()
@@ -276,5 +301,41 @@ final class ManualPair {
         try pair.settle()
         #expect(pair.b.logs.known.contains(other))
         #expect(pair.a.acks == [ProduceToken(1)])
+    }
+}
+
+@Suite struct MessageCodecTests {
+    static let samples: [ReplicationMessage] = {
+        let e = LeaderEpoch(epoch: Epoch(3), incarnation: 2)
+        let records = makeTestBatch(records: 3, valueSize: 20).bytes
+        return [
+            .fetch(ReplicaFetch(epoch: e, replicaId: 2, fetchId: 9, partitions: [
+                .init(key: PartitionKey("orders", 0), fetchOffset: 10, durableOffset: 8, lastFetchedEpoch: e),
+                .init(key: PartitionKey("__metadata", 0), fetchOffset: 0, durableOffset: 0, lastFetchedEpoch: nil),
+            ])),
+            .fetchResponse(ReplicaFetchResponse(epoch: e, primaryId: 1, fetchId: 9, synchronous: true, partitions: [
+                .init(key: PartitionKey("orders", 0), fetchOffset: 10, lastFetchedEpoch: e, highWatermark: 8, logStartOffset: 0, records: records, divergence: nil),
+                .init(key: PartitionKey("orders", 1), fetchOffset: 4, lastFetchedEpoch: nil, highWatermark: 2, logStartOffset: 0, records: ByteBuffer(),
+                      divergence: Divergence(epoch: LeaderEpoch(epoch: Epoch(1), incarnation: 1), endOffset: 3)),
+            ])),
+            .durable(ReplicaDurable(epoch: e, replicaId: 2, partitions: [.init(key: PartitionKey("orders", 0), durableOffset: 13)])),
+            .notice(EpochNotice(epoch: e, nodeId: 1, role: .primary)),
+            .notice(EpochNotice(epoch: .none, nodeId: 2, role: .replica)),
+        ]
+    }()
+
+    @Test(arguments: samples) func roundTrips(_ message: ReplicationMessage) throws {
+        var wire = ByteBuffer()
+        message.encode(into: &wire)
+        #expect(try ReplicationMessage.decode(wire) == message)
+        // Every truncation and every single-byte corruption is refused or decoded, never a trap.
+        for length in 0..<wire.readableBytes {
+            #expect(throws: ReplicationCodecError.self) { try ReplicationMessage.decode(wire.getSlice(at: wire.readerIndex, length: length)!) }
+        }
+        for index in 0..<wire.readableBytes {
+            var corrupt = wire
+            corrupt.setInteger(corrupt.getInteger(at: index, as: UInt8.self)! ^ 0xFF, at: index)
+            _ = try? ReplicationMessage.decode(corrupt)
+        }
     }
 }

@@ -270,6 +270,14 @@ final class SimulatedPair {
     }
 
     func send(_ message: ReplicationMessage, from node: SimulatedNode) {
+        // Every message crosses the wire codec, so the schedules exercise it too.
+        var wire = ByteBuffer()
+        message.encode(into: &wire)
+        let message: ReplicationMessage
+        do throws(ReplicationCodecError) { message = try ReplicationMessage.decode(wire) } catch {
+            fail("codec: \(error)")
+            return
+        }
         if partitioned { return }
         if faultsOn && Int.random(in: 0..<100, using: &rng) < knobs.dropPercent { return }
         let delay = Int64.random(in: 1...(faultsOn ? 40 : 5), using: &rng)

@@ -158,6 +158,56 @@ import Testing
         }
     }
 
+    /// The preprocessor's open sessions survive in its snapshot: crashing anywhere still yields each business
+    /// event and each dead letter exactly once.
+    @Test func preprocessorIsExactlyOnceAcrossACrashAtEveryStep() throws {
+        var source = InMemoryLog()
+        Self.web(&source, session: "s1", account: "NL01", cents: 5000, to: "NL-FRIEND", minute: 0)
+        source.append("web.events", value: "not json", timestamp: Self.t0 + 2 * Self.minute)
+        source.append("web.events", value: #"{"type":"payment_start","session":{"id":"s9","account":"NL09"},"ts":1}"#, timestamp: Self.t0 + 3 * Self.minute)
+        Self.web(&source, session: "s2", account: "NL02", cents: 700, to: "NL-SHOP", minute: 20)  // s9 times out here
+        let definition = try PreprocessorDefinition.parse(yaml: PMMLFixtures.preprocessor, file: "pre.yaml")
+        let topics = ["payments", "payments.dead-letter"]
+
+        func run(_ log: inout InMemoryLog, _ snapshot: inout StateSnapshot?, crashAfter: Int?) throws -> (Bool, Int) {
+            var steps = 0
+            var answered: [String: Int64] = [:]
+            for t in topics { answered[t] = log.lastAnswered(in: t, input: "web.events") ?? -1 }
+            var driver = try ProcessorDriver(restoring: snapshot, processor: PreprocessorProcessor(definition: definition, version: "pre@1"),
+                                             inputTopic: "web.events", inputPartition: 0, answered: answered)
+            for record in source.records("web.events") where record.offset >= driver.nextOffset {
+                let outputs = try driver.process(record)
+                for t in topics {
+                    let part = outputs.filter { $0.topic == t }
+                    if part.isEmpty { continue }
+                    log.append(part)
+                    steps += 1
+                    if let crashAfter, steps > crashAfter { return (false, steps) }
+                }
+                if driver.nextOffset % 3 == 0 {
+                    snapshot = try driver.snapshot()
+                    steps += 1
+                    if let crashAfter, steps > crashAfter { return (false, steps) }
+                }
+            }
+            return (true, steps)
+        }
+
+        var reference = InMemoryLog()
+        var none: StateSnapshot?
+        let (done, total) = try run(&reference, &none, crashAfter: nil)
+        #expect(done)
+        #expect(reference.records("payments").count == 2)
+        #expect(reference.records("payments.dead-letter").count == 2)  // the bad event and the timed-out session
+        for crash in 0..<total {
+            var log = InMemoryLog()
+            var snapshot: StateSnapshot?
+            #expect(try run(&log, &snapshot, crashAfter: crash).0 == false)
+            #expect(try run(&log, &snapshot, crashAfter: nil).0)
+            for t in topics { #expect(log.values(t) == reference.values(t), "crash after step \(crash), topic \(t)") }
+        }
+    }
+
     @Test func lastAnsweredOffsetIgnoresOtherInputs() {
         let mine = Provenance(topic: "payments", partition: 0, offset: 4, version: "v").headers
         let other = Provenance(topic: "payments", partition: 1, offset: 9, version: "v").headers

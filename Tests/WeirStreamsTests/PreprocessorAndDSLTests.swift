@@ -228,3 +228,59 @@ import WeirPMML
         }
     }
 }
+
+@Suite struct ReasonCodeTests {
+    static let scorecard = PMMLFixtures.document(fields: ["amount", "new_beneficiary"], model: """
+        <Scorecard functionName="regression" initialScore="0" useReasonCodes="true" reasonCodeAlgorithm="pointsAbove" baselineMethod="other">
+          \(PMMLFixtures.schema(["amount", "new_beneficiary"]))
+          <Output>
+            <OutputField name="r1" optype="categorical" dataType="string" feature="reasonCode" rank="1"/>
+            <OutputField name="r2" optype="categorical" dataType="string" feature="reasonCode" rank="2"/>
+          </Output>
+          <Characteristics>
+            <Characteristic name="amount_band" reasonCode="AMOUNT" baselineScore="0.1">
+              <Attribute partialScore="0.5"><SimplePredicate field="amount" operator="greaterThan" value="500"/></Attribute>
+              <Attribute partialScore="0"><True/></Attribute>
+            </Characteristic>
+            <Characteristic name="payee" reasonCode="NEW_PAYEE" baselineScore="0.1">
+              <Attribute partialScore="0.4"><SimplePredicate field="new_beneficiary" operator="equal" value="1"/></Attribute>
+              <Attribute partialScore="0"><True/></Attribute>
+            </Characteristic>
+          </Characteristics>
+        </Scorecard>
+        """)
+
+    static let features = """
+        version: 1
+        name: card
+        input: payments
+        output: decisions
+        keys: { account: account, beneficiary: beneficiary }
+        features:
+          amount: { field: amount }
+          new_beneficiary: { aggregate: first_time, key: [account, beneficiary], window: { sliding: 24h } }
+        model:
+          inputs: { amount: amount, new_beneficiary: new_beneficiary }
+          score: risk
+        decision: { review: 0.3, block: 0.8 }
+        """
+
+    @Test func decisionsCarryTheScorecardsReasonCodes() throws {
+        let d = try Deployment.compile(model: "card", version: "1", pmml: Array(Self.scorecard.utf8), features: Self.features,
+                                       samples: [Array(#"{"account":"A","amount":10,"beneficiary":"b"}"#.utf8)])
+        var p = FeatureScoringProcessor(deployment: d)
+        var out: [OutputRecord] = []
+        for (i, json) in [#"{"account":"A","amount":1000,"beneficiary":"m"}"#, #"{"account":"A","amount":1000,"beneficiary":"m"}"#,
+                          #"{"account":"A","amount":20,"beneficiary":"m"}"#].enumerated() {
+            p.process(InputRecord(topic: "payments", partition: 0, offset: Int64(i), timestamp: Int64(i) * 1000, key: Array("A".utf8),
+                                  value: Array(json.utf8)), into: &out)
+        }
+        let decisions = try out.map { try Decision(json: $0.value!) }
+        #expect(decisions.map(\.outcome) == [.block, .review, .allow])
+        #expect(decisions.map(\.score) == [0.9, 0.5, 0])
+        #expect(decisions[0].reasonCodes == ["AMOUNT", "NEW_PAYEE"])
+        #expect(decisions[1].reasonCodes == ["AMOUNT"])
+        #expect(decisions[2].reasonCodes.isEmpty)
+        #expect(decisions[0].key == "A")
+    }
+}

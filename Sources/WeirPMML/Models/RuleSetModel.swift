@@ -13,7 +13,7 @@ struct RuleSetModelCore: ModelCore {
         var id: String
     }
 
-    /// A CompoundRule: when its predicate is not true, the rules in `skip` are not tested.
+    /// A CompoundRule: when its predicate is not true, rules `firstRule..<endRule` are not tested.
     struct Guard: Sendable {
         var predicate: Predicate
         var firstRule: Int
