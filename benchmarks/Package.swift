@@ -15,10 +15,10 @@ let package = Package(
             name: "weir-bench",
             dependencies: [
                 .product(name: "WeirStorage", package: "weir"),
+                .product(name: "WeirPMML", package: "weir"),
                 .product(name: "WeirRecords", package: "weir"),
                 .product(name: "WeirTestSupport", package: "weir"),
                 .product(name: "WeirStreams", package: "weir"),
-                .product(name: "WeirPMML", package: "weir"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         )

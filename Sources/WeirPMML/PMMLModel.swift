@@ -74,6 +74,34 @@ public struct PMMLModel: Sendable {
         return .success(outputColumns.map { row[$0.slot] })
     }
 
+    /// One input row already converted to the fields' types (text parsing done once, e.g. for benchmarks or
+    /// for callers that score the same decoded record with several models).
+    public struct PreparedRow: Sendable {
+        let values: [(slot: Int, value: Value)]
+    }
+
+    /// Parses raw text per input field (aligned with `inputFields`; nil or empty = missing).
+    public func prepare(_ inputs: [String?]) -> PreparedRow {
+        var values: [(slot: Int, value: Value)] = []
+        for (i, f) in inputFields.enumerated() {
+            guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
+            values.append((f.slot, f.dataType.parse(text: text) ?? .string(text)))
+        }
+        return PreparedRow(values: values)
+    }
+
+    /// Scores a prepared row: the same result as `score(_:)` on the text it was prepared from.
+    public func score(_ prepared: PreparedRow) -> Result<[Value], RowRejection> {
+        var row = Row(repeating: .missing, count: slotCount)
+        for (slot, value) in prepared.values { row[slot] = value }
+        do {
+            _ = try model.evaluate(&row)
+        } catch {
+            return .failure(error)
+        }
+        return .success(outputColumns.map { row[$0.slot] })
+    }
+
     /// Formats a result cell: shortest round-trip doubles, integers without a decimal point.
     public static func format(_ v: Value, as type: DataType?) -> String {
         switch v {
@@ -110,7 +138,7 @@ extension Compiler {
             throw error(root, "document contains no model")
         }
         let top = Scope(parent: global)
-        var model = try compileModel(modelEl, parent: global, export: top, topLevel: true, inheritedFloat: false)
+        let model = try compileModel(modelEl, parent: global, export: top, topLevel: true, inheritedFloat: false)
         model.derived = globalDerived + model.derived
         // Inputs: the active MiningFields of the top-level model.
         var inputs: [PMMLModel.InputField] = []

@@ -74,7 +74,9 @@ struct TargetSpec: Sendable {
 }
 
 /// A model with its schema, transformations, core, targets and outputs.
-struct CompiledModel: Sendable {
+/// A reference type so that scoring never copies it (ensembles hold hundreds); the compiler finishes it
+/// (derived steps, target slot, requirements) before the model is published, it is read-only afterwards.
+final class CompiledModel: @unchecked Sendable {
     var function: MiningFunction
     var preparations: [FieldPreparation]
     var derived: [(Int, Expr)]
@@ -83,6 +85,18 @@ struct CompiledModel: Sendable {
     var floatMath: Bool
     var outputs: [OutputProgram]
     var targetSlot: Int?
+
+    init(function: MiningFunction, preparations: [FieldPreparation], derived: [(Int, Expr)], core: any ModelCore,
+         target: TargetSpec?, floatMath: Bool, outputs: [OutputProgram], targetSlot: Int?) {
+        self.function = function
+        self.preparations = preparations
+        self.derived = derived
+        self.core = core
+        self.target = target
+        self.floatMath = floatMath
+        self.outputs = outputs
+        self.targetSlot = targetSlot
+    }
     /// Declared-slots of other models' output fields this model reads (modelChain): all must have values.
     var requires: [(name: String, slot: Int)] = []
 

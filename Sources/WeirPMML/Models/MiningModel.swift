@@ -8,11 +8,19 @@ struct MiningModelCore: ModelCore {
 
     enum MissingTreatment: String, Sendable { case `continue`, returnMissing, skipSegment }
 
-    struct Segment: Sendable {
-        var id: String
-        var predicate: Predicate
-        var weight: Double
-        var model: CompiledModel
+    /// A reference type: iterating segments per row must not copy them.
+    final class Segment: Sendable {
+        let id: String
+        let predicate: Predicate
+        let weight: Double
+        let model: CompiledModel
+
+        init(id: String, predicate: Predicate, weight: Double, model: CompiledModel) {
+            self.id = id
+            self.predicate = predicate
+            self.weight = weight
+            self.model = model
+        }
     }
 
     var method: Method

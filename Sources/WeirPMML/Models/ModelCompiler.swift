@@ -139,7 +139,7 @@ extension Compiler {
             targetSlot = slot
             _ = copy
         }
-        var model = CompiledModel(function: function, preparations: preparations, derived: derived, core: core,
+        let model = CompiledModel(function: function, preparations: preparations, derived: derived, core: core,
                                   target: target, floatMath: floatMath, outputs: outputs, targetSlot: targetSlot)
         // Output fields of earlier segments that this model reads must have values (modelChain).
         for mf in schema.children where mf.name == "MiningField" {

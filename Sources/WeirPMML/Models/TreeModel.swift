@@ -58,11 +58,12 @@ struct TreeModelCore: ModelCore {
         var node = 0
         var missing = 0
         while true {
-            let n = nodes[node]
-            if n.childCount == 0 { return (node, missing) }
+            // Field reads, not a copy of the node (a copy retains its predicate and values).
+            let childCount = nodes[node].childCount
+            if childCount == 0 { return (node, missing) }
             var selected = -1
-            var i = n.firstChild
-            let end = n.firstChild + n.childCount
+            var i = nodes[node].firstChild
+            let end = i + childCount
             while i < end {
                 switch nodes[i].predicate.eval(row) {
                 case .some(true):
@@ -76,15 +77,15 @@ struct TreeModelCore: ModelCore {
                     case .lastPrediction: return nodes[node].score.isMissing ? nil : (node, missing)
                     case .defaultChild:
                         missing += 1
-                        if n.defaultChild < 0 { return nil }
-                        selected = n.defaultChild
+                        if nodes[node].defaultChild < 0 { return nil }
+                        selected = nodes[node].defaultChild
                     }
                 }
                 if selected >= 0 { break }
                 i += 1
             }
             if selected < 0 {
-                if returnLastOnNoTrueChild && !n.score.isMissing { return (node, missing) }
+                if returnLastOnNoTrueChild && !nodes[node].score.isMissing { return (node, missing) }
                 return nil
             }
             node = selected

@@ -6,6 +6,7 @@ import Glibc
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [String: ([String]) throws -> Void] = [
     "storage": StorageBenchmark.run,
+    "pmml": PMMLBenchmark.run,
     "streams": StreamsBenchmark.run,
 ]
 guard let name = arguments.first, let suite = suites[name] else {
