@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOCore
+import Synchronization
 import WeirClient
 import WeirProtocol
 
@@ -32,6 +33,8 @@ struct Consume: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let stop = StopSignal.install()
+        defer { stop.uninstall() }
         try await options.withClient { client in
             var output = RecordPrinter(printKey: printKey, keySeparator: keySeparator, printOffset: printOffset)
             defer { output.flush() }
@@ -50,6 +53,7 @@ struct Consume: AsyncParsableCommand {
 
     /// True while neither --max-messages nor --timeout-ms says to stop.
     private func shouldContinue(printed: Int, lastRecord: NIODeadline) -> Bool {
+        if StopSignal.requested { return false }
         if let maxMessages, printed >= maxMessages { return false }
         if let timeoutMs, NIODeadline.now() - lastRecord >= .milliseconds(timeoutMs) { return false }
         return true
@@ -148,5 +152,37 @@ struct RecordPrinter {
         guard !buffer.isEmpty else { return }
         FileHandle.standardOutput.write(Data(buffer.utf8))
         buffer = ""
+    }
+}
+
+/// SIGINT/SIGTERM end a consume cleanly: the loop stops at its next poll (at most 500 ms later), prints
+/// what it has, commits and leaves the group, instead of dying with the group waiting for a session timeout.
+final class StopSignal {
+    private static let flag = Atomic<Bool>(false)
+    static var requested: Bool { flag.load(ordering: .relaxed) }
+
+    private let sources: [any DispatchSourceSignal]
+
+    private init(sources: [any DispatchSourceSignal]) { self.sources = sources }
+
+    static func install() -> StopSignal {
+        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if flag.exchange(true, ordering: .relaxed) {
+                    exit(130)  // a second signal: stop at once
+                }
+            }
+            source.resume()
+            return source
+        }
+        return StopSignal(sources: sources)
+    }
+
+    func uninstall() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -1,11 +1,14 @@
 """The operator CLI (`weir topic/produce/consume`) against the broker, cross-checked with real clients."""
 
 import re
+import signal
+import subprocess
+import time
 
 from kafka.partitioner.default import murmur2
 
 from clients import confluent_consume, confluent_produce
-from weirtest import create_topic, free_port, make_records, raw_fetch_codecs, unique, weir
+from weirtest import WEIR_BIN, create_topic, free_port, make_records, raw_fetch_codecs, unique, weir
 
 
 def test_topic_create_list_describe_delete(broker):
@@ -111,3 +114,34 @@ def test_cli_group_consume_commits_and_resumes(broker):
     assert sorted(first + rest, key=lambda v: int(v[1:])) == [f"v{i}" for i in range(100)], (first, rest)
     again = weir("consume", topic, "--timeout-ms", "800", *b).stdout.splitlines()
     assert again == []
+
+
+def test_cli_group_consume_stops_cleanly_on_sigint(broker):
+    """Ctrl-C prints what was read, commits it and leaves the group (exit 0), so the next member of the group
+    starts after it at once instead of waiting for a session timeout."""
+    topic = create_topic(broker, unique("cli-sigint"), partitions=2)
+    weir("produce", topic, "--key-separator", ":", "--broker", broker.bootstrap,
+         input="".join(f"k{i}:v{i}\n" for i in range(20)))
+    group = unique("cli-sig")
+    process = subprocess.Popen(
+        [WEIR_BIN, "consume", topic, "--group", group, "--from-beginning", "--broker", broker.bootstrap],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while len(lines) < 20 and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+        assert sorted(lines) == sorted(f"v{i}" for i in range(20))
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+    start = time.monotonic()
+    again = weir("consume", topic, "--group", group, "--timeout-ms", "500", "--broker", broker.bootstrap).stdout
+    assert again == ""
+    assert time.monotonic() - start < 5, "the group waited for the stopped member's session to expire"

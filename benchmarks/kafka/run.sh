@@ -87,6 +87,7 @@ for section in $SECTIONS; do
       for size in 1024 100; do
         note "# consume $size B: foreign cpu $(foreign)%"
         "$KLOAD" consume -b "$B" -t "max-$size" -s "$size" -S 3 | rec
+        [ "$size" = 1024 ] && python3 "$HERE/rawfetch.py" "$PORT" "max-$size" 3 8388608 | rec
       done
     fi
     stop_broker ;;
