@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 import WeirReplication
+import WeirTestSupport
 
 /// The deterministic simulation of the replication protocol: thousands of seeded schedules per run
 /// (WEIR_SIM_SEEDS raises the count, WEIR_SIM_SEED replays one seed), each a fault phase followed by a
@@ -21,7 +22,11 @@ import WeirReplication
         return world
     }
 
-    @Test func seededSchedules() throws {
+    @Test func seededSchedules() async throws {
+        try await onDedicatedThread { try Self.runSeededSchedules() }
+    }
+
+    static func runSeededSchedules() throws {
         let count = Self.environment("WEIR_SIM_SEEDS").flatMap { UInt64($0) } ?? 1_500
         let first = Self.environment("WEIR_SIM_FIRST_SEED").flatMap { UInt64($0) } ?? 1
         let seeds: [UInt64] = Self.environment("WEIR_SIM_SEED").flatMap { UInt64($0) }.map { [$0] } ?? Array(first..<(first + count))
