@@ -272,10 +272,10 @@ public final class Broker: Sendable {
                     answer.baseOffset = info.baseOffset
                     answer.logStartOffset = info.logStartOffset
                     toSync.append((partition, info.lastOffset + 1))
-                case .duplicate(let base):
+                case .duplicate(let base, let next):
                     answer.baseOffset = base
                     answer.logStartOffset = partition.log.logStartOffset
-                    toSync.append((partition, base + 1))  // the original may still be waiting for its fsync
+                    toSync.append((partition, next))  // the original may still be waiting for its fsync
                 case .rejected(let code, let why):
                     answer.errorCode = code
                     metrics.produceRejected(code)

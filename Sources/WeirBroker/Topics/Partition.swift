@@ -34,7 +34,7 @@ public final class Partition: Sendable {
     public enum AppendOutcome: Sendable {
         case appended(PartitionLog.AppendInfo)
         /// An idempotent retry of a batch already in the log: answered with its original offsets.
-        case duplicate(baseOffset: Int64)
+        case duplicate(baseOffset: Int64, nextOffset: Int64)
         case rejected(KafkaErrorCode, String)
     }
 
@@ -58,7 +58,9 @@ public final class Partition: Sendable {
                 }
                 switch state.producers!.check(header) {
                 case .append: break
-                case .duplicate(let base): return .duplicate(baseOffset: base)
+                case .duplicate(let base):
+                    // A batch's offsets advance with its sequence numbers, so the original spans the same length.
+                    return .duplicate(baseOffset: base, nextOffset: base + Int64(header.lastOffsetDelta) + 1)
                 case .reject(let code, let why): return .rejected(code, why)
                 }
             }
