@@ -356,8 +356,8 @@ public final class Broker: Sendable {
                     do {
                         let hw = partition.highWatermark
                         if let (bytes, base) = try partition.log.batchOffset(forTimestamp: p.timestamp), base < hw,
-                           let batch = try? RecordBatch(validating: bytes.getSlice(at: bytes.readerIndex, length: Int(RecordBatchHeader(bytes, at: bytes.readerIndex)!.totalSize)) ?? bytes),
-                           let found = try batch.firstRecord(withTimestampAtLeast: p.timestamp), found.offset < hw {
+                           // `batchOffset` reads exactly the one batch; a corrupt one is an error, not "no offset".
+                           let found = try RecordBatch(validating: bytes).firstRecord(withTimestampAtLeast: p.timestamp), found.offset < hw {
                             answer.offset = found.offset
                             answer.timestamp = found.timestamp
                         }
