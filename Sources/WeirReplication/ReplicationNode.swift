@@ -255,6 +255,17 @@ public final class ReplicationNode {
         return (.promoted(next), actions)
     }
 
+    /// The driver lost its connection to the peer (closed, refused): a replica stops counting its primary
+    /// as reachable at once, so `promote` needs no `force` after a crash of the primary.
+    public func peerUnreachable() {
+        if state.role == .replica { lastPrimaryContact = nil }
+    }
+
+    /// Milliseconds since the replica last heard its primary (nil: not since start, or unreachable).
+    public func primarySilence(now: Int64) -> Int64? { lastPrimaryContact.map { now - $0 } }
+    /// Milliseconds since the primary last heard its replica.
+    public func replicaSilence(now: Int64) -> Int64 { now - lastReplicaContact }
+
     // MARK: Messages
 
     public func receive(_ message: ReplicationMessage, now: Int64) -> [ReplicationAction] {
@@ -284,7 +295,14 @@ public final class ReplicationNode {
                 guard let p = partitions[part.key] else { continue }
                 p.replicaDurable = max(p.replicaDurable, part.durableOffset)
             }
+            let before = actions.count
             advanceHighWatermarks(now: now, into: &actions)
+            if let parked = parkedFetch, actions[before...].contains(where: { if case .highWatermark = $0 { true } else { false } }) {
+                // The replica learns the new high watermark now, not at the end of its long poll
+                // (consumers reading from the replica see acknowledged records promptly).
+                parkedFetch = nil
+                answerFetch(parked.fetch, now: now, park: false, into: &actions)
+            }
         case (.primary, .notice), (.primary, .fetchResponse):
             break  // same epoch: our own replica's notice; a response cannot come from our own epoch
         case (.replica, .fetchResponse(let response)):
