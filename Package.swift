@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "WeirStorageTests", dependencies: ["WeirStorage", "WeirTestSupport"], swiftSettings: weirSettings),
         .testTarget(
             name: "WeirBrokerTests",
-            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", "WeirReplication", "WeirStorage", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: weirSettings
         ),
         .testTarget(
