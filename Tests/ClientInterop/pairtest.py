@@ -221,7 +221,6 @@ class ConfluentStream:
         self.errors = []
         self.fatal = []
         self.sent = 0
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         config = {
             "bootstrap.servers": bootstrap,
@@ -245,18 +244,18 @@ class ConfluentStream:
         self.producer = confluent_kafka.Producer(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    # The callbacks run inside poll()/flush() of whichever thread calls them; list.append is atomic, so they
+    # take no lock (a lock here once deadlocked a flush after a failure).
     def _on_error(self, err):
-        with self._lock:
-            self.errors.append(err)
-            if err.fatal():
-                self.fatal.append(err)
+        self.errors.append(err)
+        if err.fatal():
+            self.fatal.append(err)
 
     def _on_delivery(self, err, msg):
-        with self._lock:
-            if err is not None:
-                self.failed.append((msg.value(), err))
-            else:
-                self.delivered.append((msg.partition(), msg.offset(), msg.value()))
+        if err is not None:
+            self.failed.append((msg.value(), err))
+        else:
+            self.delivered.append((msg.partition(), msg.offset(), msg.value()))
 
     def start(self):
         self._thread.start()
@@ -276,16 +275,14 @@ class ConfluentStream:
             self.producer.poll(self.interval)
 
     def delivered_count(self):
-        with self._lock:
-            return len(self.delivered)
+        return len(self.delivered)
 
     def wait_delivered(self, count, timeout, what="deliveries"):
         try:
             wait_until(lambda: self.delivered_count() >= count or self.fatal, timeout, interval=0.05, what=what)
         except AssertionError as e:
-            with self._lock:
-                raise AssertionError(f"{e}: {len(self.delivered)} of {count} delivered, {self.sent} sent, "
-                                     f"{len(self.failed)} failed {self.failed[:3]}, last errors {self.errors[-5:]}") from None
+            raise AssertionError(f"{e}: {len(self.delivered)} of {count} delivered, {self.sent} sent, "
+                                 f"{len(self.failed)} failed {self.failed[:3]}, last errors {self.errors[-5:]}") from None
         assert not self.fatal, f"fatal producer error: {self.fatal}"
 
     def stop(self, flush_timeout=90):
