@@ -21,6 +21,8 @@ public struct EngineConfiguration: Sendable {
     public var preprocessors: [PreprocessorSpec] = []
     /// The initial version of each configured model; later versions come through the control topic.
     public var models: [Deployment] = []
+    /// The sources of `models` (a later deployment of the same version must have the same content).
+    public var modelSources: [String: DeploymentRequest] = [:]
     public var topics = EngineTopics()
     /// Partitions of input and output topics the host creates (existing topics keep theirs).
     public var partitions: Int32 = 1
@@ -131,8 +133,10 @@ public struct EngineConfiguration: Sendable {
                       let (_, pmml) = load(m, "pmml", w, node: node), let (featuresFile, features) = load(m, "features", w, node: node) else { continue }
                 if !names.insert(name).inserted { errors.append(fail(node, "\(w).name", "processor name '\(name)' is used twice").message) }
                 do {
-                    config.models.append(try Deployment.compile(model: name, version: version, pmml: pmml,
-                                                                 features: String(decoding: features, as: UTF8.self), featuresFile: featuresFile))
+                    let text = String(decoding: features, as: UTF8.self)
+                    let d = try Deployment.compile(model: name, version: version, pmml: pmml, features: text, featuresFile: featuresFile)
+                    config.models.append(d)
+                    config.modelSources[d.id] = DeploymentRequest(model: name, version: version, pmml: pmml, features: text, activation: .next)
                 } catch {
                     errors.append("\(error)")
                 }

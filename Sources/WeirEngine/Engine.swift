@@ -163,7 +163,9 @@ actor EngineRun {
         for spec in config.preprocessors { try await startPreprocessor(spec) }
         for d in config.models {
             let n = try await ensureInput(d.definition.input)
-            models[d.model] = ModelInfo(name: d.model, input: d.definition.input, partitions: n, first: d, firstActivation: nil)
+            var m = ModelInfo(name: d.model, input: d.definition.input, partitions: n, first: d, firstActivation: nil)
+            m.requests[d.version] = config.modelSources[d.id]
+            models[d.model] = m
             modelOrder.append(d.model)
         }
 

@@ -175,23 +175,35 @@ public enum FraudExample {
         ]
     }
 
+    /// One step of the scenario: what a person would see, and the raw events that carry it.
+    public struct Step: Sendable {
+        public var description: String
+        public var events: [RawEvent]
+    }
+
     /// Before v2: a normal web payment, the thief's two €1000 transfers to new beneficiaries (v1 blocks them: more
-    /// than one transaction in the hour), then two €400 transfers (v1 allows them).
-    public static let beforeV2: [[RawEvent]] = [
-        web(session: "s1", account: "NL01", cents: 5000, to: "NL-FRIEND", minute: 20),
-        mobile(account: "NL01", euros: 1000, to: "NL-MULE1", minute: 30),
-        mobile(account: "NL01", euros: 1000, to: "NL-MULE2", minute: 35),
-        mobile(account: "NL01", euros: 400, to: "NL-MULE3", minute: 40),
-        mobile(account: "NL01", euros: 400, to: "NL-MULE4", minute: 45),
-    ]
+    /// than one transaction in the hour), then two €400 transfers (v1 allows them). `suffix` makes accounts and
+    /// sessions unique (a demo run against a broker that has seen earlier runs).
+    public static func beforeV2(suffix: String = "") -> [Step] {
+        let a = "NL01" + suffix
+        return [
+            Step(description: "\(a) pays €50 to a friend on the web (4 clicks)", events: web(session: "s1" + suffix, account: a, cents: 5000, to: "NL-FRIEND", minute: 20)),
+            Step(description: "thief on \(a)'s phone: €1000 to NL-MULE1", events: mobile(account: a, euros: 1000, to: "NL-MULE1", minute: 30)),
+            Step(description: "thief: €1000 to NL-MULE2", events: mobile(account: a, euros: 1000, to: "NL-MULE2", minute: 35)),
+            Step(description: "thief switches to €400: NL-MULE3", events: mobile(account: a, euros: 400, to: "NL-MULE3", minute: 40)),
+            Step(description: "thief: €400 to NL-MULE4", events: mobile(account: a, euros: 400, to: "NL-MULE4", minute: 45)),
+        ]
+    }
 
     /// After v2 is deployed: the next €400 transfer (blocked by v2's hourly sum) and another customer's payment.
-    public static let afterV2: [[RawEvent]] = [
-        mobile(account: "NL01", euros: 400, to: "NL-MULE5", minute: 50),
-        web(session: "s2", account: "NL02", cents: 2000, to: "NL-SHOP", minute: 52),
-    ]
+    public static func afterV2(suffix: String = "") -> [Step] {
+        [
+            Step(description: "thief: €400 to NL-MULE5", events: mobile(account: "NL01" + suffix, euros: 400, to: "NL-MULE5", minute: 50)),
+            Step(description: "NL02\(suffix) pays €20 to a shop on the web", events: web(session: "s2" + suffix, account: "NL02" + suffix, cents: 2000, to: "NL-SHOP", minute: 52)),
+        ]
+    }
 
-    /// The decisions expected, in order: (account, outcome, model version).
+    /// The decisions expected, in order: (account without suffix, outcome, model version).
     public static let expected: [(String, String, String)] = [
         ("NL01", "allow", "1"), ("NL01", "block", "1"), ("NL01", "block", "1"), ("NL01", "allow", "1"), ("NL01", "allow", "1"),
         ("NL01", "block", "2"), ("NL02", "allow", "2"),

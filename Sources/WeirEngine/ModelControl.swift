@@ -19,7 +19,11 @@ public struct ModelControl: Sendable {
         var out: [ConsumerRecord] = []
         var next = from
         for _ in 0..<100_000 {
-            let fetched = try await client.fetch(topic: topic, offsets: [partition: next], maxWaitMs: 0)
+            let fetched: [FetchedPartition]
+            do { fetched = try await client.fetch(topic: topic, offsets: [partition: next], maxWaitMs: 0) } catch {
+                if error.code == .unknownTopicOrPartition { return [] }
+                throw error
+            }
             guard let p = fetched.first else { break }
             if p.errorCode == .unknownTopicOrPartition { return [] }
             guard p.errorCode == .none else { throw EngineError("cannot read \(topic): \(p.errorCode)") }

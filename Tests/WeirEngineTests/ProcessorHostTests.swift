@@ -16,7 +16,7 @@ import WeirStreams
         let control = ModelControl(client: client)
 
         var count = 0
-        for step in FraudExample.beforeV2 {
+        for step in FraudExample.beforeV2() {
             try await Scenario.produce(client, step)
             count += 1
             _ = try await Scenario.waitFor(control, "decisions", count: count)
@@ -37,7 +37,7 @@ import WeirStreams
         clash.features += "\n"
         #expect(try await control.deploy(clash).outcome == .rejected)
 
-        for step in FraudExample.afterV2 {
+        for step in FraudExample.afterV2() {
             try await Scenario.produce(client, step)
             count += 1
             _ = try await Scenario.waitFor(control, "decisions", count: count)

@@ -87,6 +87,8 @@ enum Scenario {
         return c
     }
 
+    static func produce(_ client: KafkaClient, _ step: FraudExample.Step) async throws { try await produce(client, step.events) }
+
     static func produce(_ client: KafkaClient, _ events: [FraudExample.RawEvent]) async throws {
         for e in events {
             try await client.produce(topic: e.topic, partition: 0, records: [ProducerRecord(key: e.key, value: e.value, timestamp: e.timestamp)])
