@@ -8,7 +8,8 @@
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
 //      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
 //   L4 WeirReplication -> WeirStorage, WeirRecords, NIOCore, Logging   (sans-I/O primary/replica core)
-//      WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
+//      WeirBroker -> WeirProtocol, WeirStorage, WeirReplication, SwiftNIO, swift-metrics, service-lifecycle
+//                    (server, topics, groups, and the replication driver: peer link, host, admin requests)
 //      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
 //   L5 WeirStreams -> WeirRecords, WeirPMML, NIOCore, Logging, Yams   (risk engine core: processors, feature DSL)
 //   L6 WeirEngine -> WeirBroker, WeirClient, WeirStreams, WeirRecords, WeirProtocol, NIOCore, Logging, Yams
@@ -98,7 +99,7 @@ let package = Package(
         .target(
             name: "WeirBroker",
             dependencies: [
-                "WeirProtocol", "WeirStorage", "WeirRecords",
+                "WeirProtocol", "WeirStorage", "WeirRecords", "WeirReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -170,7 +171,7 @@ let package = Package(
         .testTarget(name: "WeirStorageTests", dependencies: ["WeirStorage", "WeirTestSupport"], swiftSettings: weirSettings),
         .testTarget(
             name: "WeirBrokerTests",
-            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", "WeirReplication", "WeirStorage", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: weirSettings
         ),
         .testTarget(

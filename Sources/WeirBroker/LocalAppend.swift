@@ -42,6 +42,25 @@ extension Broker {
             return loop.makeFailedFuture(InternalAppendError(.unknownTopicOrPartition, "\(topic)-\(partition) does not exist"))
         }
         metrics.bytesIn(batch.bytes.readableBytes)
+        if let replication {
+            // Pair mode: validated here, appended and acknowledged (replica fsync) by the replication node.
+            switch p.validate(batch.bytes) {
+            case .failure(let rejection):
+                guard case .rejected(let code, let why) = rejection.outcome else {
+                    return loop.makeFailedFuture(InternalAppendError(.unknownServerError, "append to \(topic)-\(partition) refused"))
+                }
+                metrics.produceRejected(code)
+                return loop.makeFailedFuture(InternalAppendError(code, "append to \(topic)-\(partition) rejected: \(why)"))
+            case .success(let validated):
+                let span = Int64(validated.header.lastOffsetDelta) + 1
+                return replication.appendProduce(p, validated).hop(to: loop).flatMapThrowing { answer in
+                    guard answer.errorCode == .none else {
+                        throw InternalAppendError(answer.errorCode, "append to \(topic)-\(partition) failed: \(answer.reason)")
+                    }
+                    return InternalAppendResult(baseOffset: answer.baseOffset, nextOffset: answer.baseOffset + span)
+                }
+            }
+        }
         let result: InternalAppendResult
         switch p.append(batch.bytes) {
         case .appended(let info): result = InternalAppendResult(baseOffset: info.baseOffset, nextOffset: info.lastOffset + 1)
