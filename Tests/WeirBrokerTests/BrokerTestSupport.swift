@@ -17,7 +17,7 @@ final class TestBroker: @unchecked Sendable {  // safe: fields set once in init;
     let port: Int
     private let task: Task<Void, any Error>
 
-    static func start(directory: String? = nil, configure: (inout BrokerConfiguration) -> Void = { _ in }) async throws -> TestBroker {
+    static func start(directory: String? = nil, port: Int = 0, configure: (inout BrokerConfiguration) -> Void = { _ in }) async throws -> TestBroker {
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("weir-broker-\(UUID().uuidString)").path
         var config = BrokerConfiguration()
         config.dataDirectory = dir
@@ -26,7 +26,7 @@ final class TestBroker: @unchecked Sendable {  // safe: fields set once in init;
         var logger = Logger(label: "test-broker")
         logger.logLevel = .error
         let broker = try Broker(configuration: config, logger: logger)
-        let server = KafkaServer(broker: broker, host: "127.0.0.1", port: 0, metrics: ("127.0.0.1", 0), logger: logger)
+        let server = KafkaServer(broker: broker, host: "127.0.0.1", port: port, metrics: ("127.0.0.1", 0), logger: logger)
         let task = Task { try await server.run() }
         await server.waitUntilBound()
         return TestBroker(directory: dir, server: server, port: server.boundPort!, task: task)
@@ -119,6 +119,25 @@ final class WireClient {
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) == 0
     }
+}
+
+/// A TCP port free right now on 127.0.0.1 (bound to port 0, read, released): for a pair whose nodes
+/// must know each other's port before either starts.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0 else { throw TestError("bind failed: errno \(errno)") }
+    var bound = sockaddr_in()
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: bound.sin_port))
 }
 
 struct TestError: Error, CustomStringConvertible {

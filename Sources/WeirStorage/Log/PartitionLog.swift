@@ -81,6 +81,17 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// All or nothing: on an I/O error the partition goes offline and the partial write is cut off.
     @discardableResult
     public func append(_ batch: RecordBatch, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
+        try append(batch, leaderEpoch: leaderEpoch, followerBase: nil)
+    }
+
+    /// A replica's append of its primary's batch, byte for byte: base offset and leader epoch as the batch
+    /// carries them. The base may lie above the log end offset (the primary's compaction leaves gaps).
+    @discardableResult
+    public func appendAsFollower(_ batch: RecordBatch) throws(StorageError) -> AppendInfo {
+        try append(batch, leaderEpoch: batch.header.partitionLeaderEpoch, followerBase: batch.header.baseOffset)
+    }
+
+    private func append(_ batch: RecordBatch, leaderEpoch: Int32, followerBase: Int64?) throws(StorageError) -> AppendInfo {
         var batch = batch
         guard batch.totalSize <= config.maxMessageBytes else {
             throw StorageError(.invalidBatch, "batch of \(batch.totalSize) bytes exceeds max.message.bytes \(config.maxMessageBytes)")
@@ -88,8 +99,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         monitor.lock()
         defer { monitor.unlock() }
         if let offlineReason { throw StorageError(.offline, "partition offline after: \(offlineReason)") }
-        let base = segments.last!.nextOffset
-        batch.assign(baseOffset: base, partitionLeaderEpoch: leaderEpoch)
+        let base = followerBase ?? segments.last!.nextOffset
+        guard base >= segments.last!.nextOffset else {  // offsets only ever increase
+            throw StorageError(.invalidBatch, "batch at offset \(base) is below the log end offset \(segments.last!.nextOffset)")
+        }
+        if followerBase == nil { batch.assign(baseOffset: base, partitionLeaderEpoch: leaderEpoch) }
         do throws(StorageError) {
             try rollIfNeeded(incoming: batch.totalSize)
             let active = segments.last!
@@ -306,6 +320,20 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         }
     }
 
+    /// Empties the log and restarts it at `offset`: every segment goes, an empty one based at `offset`
+    /// replaces them, and the log start offset is persisted first (a replica whose primary's retention
+    /// removed what it would fetch next).
+    public func reset(startingAt offset: Int64) throws(StorageError) {
+        try monitor.withLock { () throws(StorageError) in
+            try writeCheckpoint("log-start-offset", offset)  // first: a crash from here on reopens empty at `offset`
+            for segment in segments { try segment.delete() }
+            segments = [try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: clock())]
+            _logStartOffset = offset
+            _durableOffset = offset
+            try writeCheckpoint("recovery-point", offset)
+        }
+    }
+
     /// Deletes whole segments past `retention.ms` or beyond `retention.bytes`, oldest first,
     /// never the active segment, and persists the new log start offset. Returns segments deleted.
     @discardableResult
@@ -426,6 +454,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
                 }
                 break
             }
+        }
+        if let last = segments.last, last.nextOffset < _logStartOffset {
+            // A `reset(startingAt:)` interrupted by a crash: everything lies below the log start.
+            for segment in segments { try segment.delete() }
+            segments.removeAll()
         }
         if segments.isEmpty {
             segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: _logStartOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now))
