@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 import WeirCompression
 @testable import WeirRecords
+import WeirTestSupport
 
 /// The pointer-based varint reader and one-pass record validation against the byte-at-a-time reference they
 /// replaced (kept verbatim below): the same values, the same reader index, and the same errors, kind and message.
@@ -115,17 +116,19 @@ import WeirCompression
         #expect(throws: VarintError(reason: .truncated)) { try slice.readUnsignedVarint() }
     }
 
-    @Test func randomBytesMatchTheReference() {
-        var rng = SplitMix64(seed: 0xFA57)
-        for _ in 0..<20_000 {
-            let length = Int(rng.next() % 13)
-            var bytes: [UInt8] = []
-            for _ in 0..<length {
-                // Mostly continuation bytes, so long and truncated varints are common.
-                let r = rng.next()
-                bytes.append(r % 3 == 0 ? UInt8(truncatingIfNeeded: r >> 8) & 0x7F : UInt8(truncatingIfNeeded: r >> 8) | 0x80)
+    @Test func randomBytesMatchTheReference() async throws {
+        try await onDedicatedThread {
+            var rng = SplitMix64(seed: 0xFA57)
+            for _ in 0..<20_000 {
+                let length = Int(rng.next() % 13)
+                var bytes: [UInt8] = []
+                for _ in 0..<length {
+                    // Mostly continuation bytes, so long and truncated varints are common.
+                    let r = rng.next()
+                    bytes.append(r % 3 == 0 ? UInt8(truncatingIfNeeded: r >> 8) & 0x7F : UInt8(truncatingIfNeeded: r >> 8) | 0x80)
+                }
+                expectSame(bytes, maxBytes: [0, 1, 5, 10][Int(rng.next() % 4)])
             }
-            expectSame(bytes, maxBytes: [0, 1, 5, 10][Int(rng.next() % 4)])
         }
     }
 }
@@ -265,26 +268,28 @@ import WeirCompression
         }
     }
 
-    @Test func mutatedBatchesFailTheSameWay() throws {
-        var rng = SplitMix64(seed: 0xB00C)
-        let batch = try sampleBatch(count: 8)
-        for round in 0..<6000 {
-            var region = batch.recordsRegion
-            for _ in 0..<(1 + Int(rng.next() % 3)) {
-                let at = Int(rng.next() % UInt64(region.readableBytes))
-                // Bytes that make long and truncated varints and wrong lengths likely.
-                let choices: [UInt8] = [0x00, 0x01, 0x02, 0x7F, 0x80, 0xFF, 0x0C, UInt8(truncatingIfNeeded: rng.next())]
-                region.setInteger(choices[Int(rng.next() % UInt64(choices.count))], at: at)
+    @Test func mutatedBatchesFailTheSameWay() async throws {
+        try await onDedicatedThread {
+            var rng = SplitMix64(seed: 0xB00C)
+            let batch = try sampleBatch(count: 8)
+            for round in 0..<6000 {
+                var region = batch.recordsRegion
+                for _ in 0..<(1 + Int(rng.next() % 3)) {
+                    let at = Int(rng.next() % UInt64(region.readableBytes))
+                    // Bytes that make long and truncated varints and wrong lengths likely.
+                    let choices: [UInt8] = [0x00, 0x01, 0x02, 0x7F, 0x80, 0xFF, 0x0C, UInt8(truncatingIfNeeded: rng.next())]
+                    region.setInteger(choices[Int(rng.next() % UInt64(choices.count))], at: at)
+                }
+                if round % 5 == 0 { region = region.getSlice(at: 0, length: Int(rng.next() % UInt64(region.readableBytes + 1)))! }
+                if round % 7 == 0 { region.writeInteger(UInt8(truncatingIfNeeded: rng.next())) }
+                var header = batch.header
+                if round % 11 == 0 {
+                    header.recordCount = Int32(1 + rng.next() % 10)
+                    header.lastOffsetDelta = header.recordCount - 1
+                }
+                let mutated = try RecordBatchBuilder.assemble(header: header, recordsRegion: region)
+                compare(mutated, requireKeys: round % 2 == 0)
             }
-            if round % 5 == 0 { region = region.getSlice(at: 0, length: Int(rng.next() % UInt64(region.readableBytes + 1)))! }
-            if round % 7 == 0 { region.writeInteger(UInt8(truncatingIfNeeded: rng.next())) }
-            var header = batch.header
-            if round % 11 == 0 {
-                header.recordCount = Int32(1 + rng.next() % 10)
-                header.lastOffsetDelta = header.recordCount - 1
-            }
-            let mutated = try RecordBatchBuilder.assemble(header: header, recordsRegion: region)
-            compare(mutated, requireKeys: round % 2 == 0)
         }
     }
 

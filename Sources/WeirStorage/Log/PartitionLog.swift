@@ -325,6 +325,8 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// removed what it would fetch next).
     public func reset(startingAt offset: Int64) throws(StorageError) {
         try monitor.withLock { () throws(StorageError) in
+            waitForSyncs()  // a durability wait may be sealing segments off the lock
+            unsealed.removeAll()
             try writeCheckpoint("log-start-offset", offset)  // first: a crash from here on reopens empty at `offset`
             for segment in segments { try segment.delete() }
             segments = [try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: clock())]
