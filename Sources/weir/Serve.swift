@@ -56,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Processors file (YAML) for the in-broker risk engine: preprocessors and models (docs/risk-engine.md).")
+    var processors: String?
     @Option(name: .long, help: "Pair mode: this node's first role, primary or replica (needs --peer).")
     var role: String?
 
@@ -107,6 +109,8 @@ struct Serve: AsyncParsableCommand {
         let metricsText = metrics ?? file.string("metrics") ?? "127.0.0.1:9644"
         let metricsAddress = metricsText == "off" ? nil : try HostPort(parsing: metricsText, option: "--metrics")
 
+        let engine = try ProcessorsService.load(processors ?? file.string("processors"))
+
         let levelText = logLevel ?? file.string("log-level") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level: unknown level '\(levelText)'") }
         LoggingSystem.bootstrap { label in
@@ -126,7 +130,7 @@ struct Serve: AsyncParsableCommand {
             broker: broker, host: listenAddress.host, port: listenAddress.port,
             metrics: metricsAddress.map { ($0.host, $0.port) }, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
+            services: [.init(service: server)] + ProcessorsService.services(engine, broker: broker, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -153,7 +157,7 @@ struct HostPort {
 struct ServeFileConfig {
     static let knownKeys: Set<String> = [
         "data", "listen", "advertise", "node-id", "metrics", "auto-create-topics", "default-partitions",
-        "group-initial-rebalance-delay-ms", "max-request-bytes", "log-level",
+        "group-initial-rebalance-delay-ms", "max-request-bytes", "log-level", "processors",
         "role", "peer", "peer-node-id", "allow-degraded", "replication-timeout-ms",
     ]
     var table: TOMLTable = TOMLTable()

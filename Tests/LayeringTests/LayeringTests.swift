@@ -17,8 +17,9 @@ import Testing
         "WeirReplication": ["WeirStorage", "WeirRecords", "NIOCore", "Logging"],
         "WeirBroker": ["WeirProtocol", "WeirStorage", "WeirRecords", "WeirReplication", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle"],
         "WeirStreams": ["WeirRecords", "WeirPMML", "NIOCore", "Logging", "Yams"],
+        "WeirEngine": ["WeirBroker", "WeirClient", "WeirStreams", "WeirRecords", "WeirProtocol", "WeirPMML", "NIOCore", "Logging", "Yams"],
         "WeirClient": ["WeirProtocol", "WeirRecords", "NIOCore", "NIOPosix"],
-        "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "WeirReplication", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "UnixSignals", "TOMLKit"],
+        "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "WeirReplication", "WeirStreams", "WeirEngine", "Yams", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "UnixSignals", "TOMLKit"],
     ]
 
     /// Libraries that must never appear below the broker, whatever the allow-list says.
