@@ -145,9 +145,10 @@ actor EngineRun {
 
     func recover() async throws {
         let t = config.topics
-        try await log.ensureTopic(t.control, partitions: 1, compacted: false)
-        try await log.ensureTopic(t.status, partitions: 1, compacted: false)
-        try await log.ensureTopic(t.state, partitions: 1, compacted: true)
+        // Deployments carry whole PMML documents (a 100-tree forest is MBs); snapshots hold a partition's state.
+        try await log.ensureTopic(t.control, partitions: 1, configs: [("max.message.bytes", "67108864"), ("retention.ms", "-1")])
+        try await log.ensureTopic(t.status, partitions: 1, configs: [("retention.ms", "-1")])
+        try await log.ensureTopic(t.state, partitions: 1, configs: [("cleanup.policy", "compact"), ("max.message.bytes", "268435456")])
 
         var statuses: [Int64: DeploymentStatus] = [:]
         for r in try await log.readAll(t.status, 0, from: 0) {
@@ -215,13 +216,13 @@ actor EngineRun {
 
     /// Creates `topic` when missing; returns its partition count.
     func ensureInput(_ topic: String) async throws -> Int32 {
-        try await log.ensureTopic(topic, partitions: config.partitions, compacted: false)
+        try await log.ensureTopic(topic, partitions: config.partitions, configs: [])
     }
 
     /// Output topics need at least as many partitions as the inputs feeding them (input p → output p).
     func ensureOutputs(_ topics: some Sequence<String>, partitions: Int32) async throws {
         for t in topics {
-            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), compacted: false)
+            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), configs: [])
             guard n >= partitions else {
                 throw EngineError("output topic \(t) has \(n) partitions, fewer than the \(partitions) of its input: input partition p is written to output partition p")
             }
