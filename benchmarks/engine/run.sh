@@ -23,8 +23,6 @@ fi
 WEIR="$(cd "$ROOT" && swift build -c release --show-bin-path)/weir"
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$WEIR" demo fraud --write-files "$WORK/files" >/dev/null
-# Snapshots every 10,000 inputs (or 2 s): the default cadence of the processors file is 1,000.
-printf 'snapshot_every: 10000\n' >> "$WORK/files/processors.yaml"
 "$WEIR" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" --metrics off --log-level warning \
   --processors "$WORK/files/processors.yaml" > "$WORK/serve.log" 2>&1 &
 PID=$!
