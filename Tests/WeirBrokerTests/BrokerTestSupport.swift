@@ -6,6 +6,7 @@ import Testing
 import WeirBroker
 import WeirProtocol
 import WeirRecords
+import WeirTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -114,6 +115,12 @@ final class WireClient {
         return body
     }
 
+    /// `call` on a thread of its own: a test must not block one of the two cooperative-pool threads that the
+    /// in-process broker's actors (the group coordinator) need to answer it.
+    func callAsync<R: KafkaRequestBody, S: KafkaResponseBody>(_ request: R, version: Int16, as: S.Type) async throws -> S {
+        try await onDedicatedThread { try self.call(request, version: version, as: S.self) }
+    }
+
     /// True when the broker closed the connection (reads EOF within the timeout).
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
@@ -190,3 +197,5 @@ func httpGet(port: Int, path: String) throws -> String {
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+extension WireClient: @unchecked Sendable {}  // one test task uses each client at a time

@@ -310,5 +310,3 @@ struct PairTests {
         await pair.stopAll()
     }
 }
-
-extension WireClient: @unchecked Sendable {}  // one test task uses each client at a time

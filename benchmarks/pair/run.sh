@@ -44,6 +44,11 @@ load() { # setup broker
 
 echo "# $(date -u +%FT%TZ) nproc=$(nproc) weir=$(cd "$ROOT" && git rev-parse --short HEAD)" | rec >&2
 
+# The disk's own durable-write latency in this run (pwrite of a ~1 MiB batch + fdatasync): the floor under p99.
+for size in $SIZES; do
+  "$KLOAD" raw -d "$WORK" -s "$size" -n $(( 1048576 / (size + 10) )) -D "$SECONDS_PER_RUN" -W 1 -r 1 | sed "s/^RESULT /RESULT setup=raw /" | rec
+done
+
 # Single node.
 P=$(free_port)
 "$WEIR" serve --data "$WORK/single" --listen "127.0.0.1:$P" --metrics off --log-level warning > "$WORK/single.log" 2>&1 & PIDS+=($!)
@@ -67,6 +72,7 @@ rows = {}
 for line in open(sys.argv[1]):
     if not line.startswith("RESULT "): continue
     kv = dict(re.findall(r"(\w+)=(\S+)", line))
+    if kv.get("setup") == "raw": continue
     kind = "max" if float(kv.get("target_rate", "0")) == 0 else "half"
     rows[(kv["setup"], kv["size"], kind)] = kv
 print(f"{'size':>5} {'load':>5} | {'single rec/s':>12} {'MB/s':>7} {'p50':>7} {'p99':>7} {'p99.9':>7} | {'pair rec/s':>12} {'MB/s':>7} {'p50':>7} {'p99':>7} {'p99.9':>7} | pair/single")
@@ -78,4 +84,8 @@ for size in sorted({k[1] for k in rows}, key=int):
         print(f"{size:>5} {kind:>5} | {s['recs_per_s']:>12} {s['MBps']:>7} {s['p50_ms']:>7} {s['p99_ms']:>7} {s['p999_ms']:>7} | "
               f"{p['recs_per_s']:>12} {p['MBps']:>7} {p['p50_ms']:>7} {p['p99_ms']:>7} {p['p999_ms']:>7} | {ratio:.2f}")
 print("latencies in ms, produce() to acknowledgement; max = closed loop; half = open loop at half of that setup's own max rate")
+for line in open(sys.argv[1]):
+    if line.startswith("RESULT setup=raw "):
+        kv = dict(re.findall(r"(\w+)=(\S+)", line))
+        print(f"disk baseline (pwrite ~1 MiB + fdatasync), {kv['size']} B records: p50 {kv['p50_ms']} ms, p99 {kv['p99_ms']} ms, p99.9 {kv['p999_ms']} ms")
 EOF

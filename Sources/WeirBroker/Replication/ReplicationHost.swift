@@ -185,6 +185,13 @@ public final class ReplicationHost: @unchecked Sendable {
         loop.flatSubmit { () -> EventLoopFuture<ProduceAnswer> in
             let key = PartitionKey(partition.topic, partition.index)
             guard !self.stopped else { return self.loop.makeSucceededFuture(ProduceAnswer(errorCode: .kafkaStorageError)) }
+            // The broker checked the role when the request arrived, but the node may have stepped down since
+            // (requests queued behind the step-down, e.g. a frozen primary resuming). Steer before the
+            // idempotence check: the producer state left from its time as primary would answer
+            // OUT_OF_ORDER_SEQUENCE_NUMBER (fatal for librdkafka's idempotent producer) or a duplicate's success.
+            guard self.node.role == .primary else {
+                return self.loop.makeSucceededFuture(ProduceAnswer(errorCode: .notLeaderOrFollower, reason: "this node is not the primary"))
+            }
             let now = Self.nowMs()
             let token = self.nextToken
             self.nextToken += 1

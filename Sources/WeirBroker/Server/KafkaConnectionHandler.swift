@@ -117,8 +117,16 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 ])
             }
             guard !handler.closing else { return }
-            let pieces = response.encodeFramePieces(correlationId: header.correlationId, version: version)
-            for piece in pieces { context.write(handler.wrapOutboundOut(piece), promise: nil) }
+            for piece in response.encodeFrameIO(correlationId: header.correlationId, version: version) {
+                switch piece {
+                case .bytes(let bytes):
+                    context.write(handler.wrapOutboundOut(bytes), promise: nil)
+                case .file(let file):  // Fetch records still in a log file: sendfile, then close its descriptor
+                    let written = context.eventLoop.makePromise(of: Void.self)
+                    written.futureResult.whenComplete { _ in file.close() }
+                    context.write(NIOAny(IOData.fileRegion(file.region)), promise: written)
+                }
+            }
             context.flush()
         }.flatMapErrorWithEventLoop { error, eventLoop in
             let (handler, context) = loopBound.value

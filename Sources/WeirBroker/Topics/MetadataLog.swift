@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 import WeirRecords
 import WeirStorage
@@ -41,6 +42,10 @@ final class MetadataLog: Sendable {
         builder.append(key: ByteBuffer(string: topic), value: value.map { ByteBuffer(bytes: $0) }, timestamp: wallClockMs())
         let batch = try builder.build()
         if let writer = writer.withLock({ $0 }) {
+            // Waiting for replication on an event loop would stall (and NIO forbids it): callers hop off first.
+            guard MultiThreadedEventLoopGroup.currentEventLoop == nil else {
+                throw BrokerError("topic change for '\(topic)' requested on an event loop; retry")
+            }
             try writer.append(batch).wait()
         } else {
             try log.appendDurably(batch)
