@@ -244,6 +244,8 @@ struct DrillError: Error, CustomStringConvertible {
 /// by PID. `drill-node` also makes the kernel kill them should the drill itself be killed.
 enum DrillChildren {
     private static let running = Mutex<[pid_t: String]>([:])
+    /// The drill's own temporary directory, removed if the drill is interrupted (nil with --keep-data).
+    static let temporaryDirectory = Mutex<String?>(nil)
 
     static let selfExecutable: String = {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -382,6 +384,7 @@ final class DrillSignals {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 DrillChildren.killAll()
+                if let dir = DrillChildren.temporaryDirectory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: dir) }
                 printError("drill interrupted: its nodes were stopped")
                 exit(130)
             }
@@ -672,6 +675,7 @@ struct DrillRunner {
                 guard let made = mkdtemp(&template) else { throw DrillError("cannot create a temporary directory") }
                 base = String(cString: made)
                 ownsWorkDirectory = true
+                if !options.keepData { DrillChildren.temporaryDirectory.withLock { $0 = base } }
             }
             workDirectory = base
             try await startLocalPair(in: base)
