@@ -45,6 +45,7 @@ final class Slot {
     var driver: HostedDriver
     var sinceSnapshot = 0
     var lastSnapshot = ContinuousClock.now
+    var snapshotCost: Duration = .zero
 
     init(processor: String, input: String, partition: Int32, driver: HostedDriver) {
         self.processor = processor
@@ -118,6 +119,8 @@ actor EngineRun {
     var snapshots: [String: StateSnapshot] = [:]
     var controlNext: Int64 = 0
     var pending: [PendingControl] = []
+    static let batchBytes = 256 << 10
+    static let batchRecords = 2000
 
     init(log: any ProcessorLog, configuration: EngineConfiguration, logger: Logger, progress: EngineProgress) {
         self.log = log
@@ -145,9 +148,10 @@ actor EngineRun {
 
     func recover() async throws {
         let t = config.topics
-        try await log.ensureTopic(t.control, partitions: 1, compacted: false)
-        try await log.ensureTopic(t.status, partitions: 1, compacted: false)
-        try await log.ensureTopic(t.state, partitions: 1, compacted: true)
+        // Deployments carry whole PMML documents (a 100-tree forest is MBs); snapshots hold a partition's state.
+        try await log.ensureTopic(t.control, partitions: 1, configs: [("max.message.bytes", "67108864"), ("retention.ms", "-1")])
+        try await log.ensureTopic(t.status, partitions: 1, configs: [("retention.ms", "-1")])
+        try await log.ensureTopic(t.state, partitions: 1, configs: [("cleanup.policy", "compact"), ("max.message.bytes", "268435456")])
 
         var statuses: [Int64: DeploymentStatus] = [:]
         for r in try await log.readAll(t.status, 0, from: 0) {
@@ -215,13 +219,13 @@ actor EngineRun {
 
     /// Creates `topic` when missing; returns its partition count.
     func ensureInput(_ topic: String) async throws -> Int32 {
-        try await log.ensureTopic(topic, partitions: config.partitions, compacted: false)
+        try await log.ensureTopic(topic, partitions: config.partitions, configs: [])
     }
 
     /// Output topics need at least as many partitions as the inputs feeding them (input p → output p).
     func ensureOutputs(_ topics: some Sequence<String>, partitions: Int32) async throws {
         for t in topics {
-            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), compacted: false)
+            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), configs: [])
             guard n >= partitions else {
                 throw EngineError("output topic \(t) has \(n) partitions, fewer than the \(partitions) of its input: input partition p is written to output partition p")
             }
@@ -288,18 +292,23 @@ actor EngineRun {
             let r = try await log.read(slot.input, slot.partition, from: from, maxBytes: config.maxReadBytes)
             if r.records.isEmpty && r.next <= from { continue }
             busy = true
+            // Outputs of consecutive inputs share a batch per output topic (still all or nothing per input: an
+            // input's outputs to one topic are never split), bounded so a batch stays well under max.message.bytes.
+            var open: [String: (index: Int, bytes: Int)] = [:]
             for record in r.records {
                 let outputs = try slot.driver.process(record)
                 if outputs.isEmpty { continue }
-                // One batch per output topic for this input.
-                let start = batches.count
-                for o in outputs {
-                    if let i = batches[start...].firstIndex(where: { $0.topic == o.topic }) {
-                        batches[i].records.append(o)
+                var sizes: [String: Int] = [:]
+                for o in outputs { sizes[o.topic, default: 0] += (o.value?.count ?? 0) + (o.key?.count ?? 0) + 64 }
+                for (topic, size) in sizes {
+                    if let cur = open[topic], cur.bytes + size <= Self.batchBytes, batches[cur.index].records.count < Self.batchRecords {
+                        open[topic] = (cur.index, cur.bytes + size)
                     } else {
-                        batches.append(OutputBatch(topic: o.topic, partition: slot.partition, records: [o]))
+                        batches.append(OutputBatch(topic: topic, partition: slot.partition, records: []))
+                        open[topic] = (batches.count - 1, size)
                     }
                 }
+                for o in outputs { batches[open[o.topic]!.index].records.append(o) }
             }
             slot.driver.skip(to: r.next)
             slot.sinceSnapshot += r.records.count
@@ -320,7 +329,11 @@ actor EngineRun {
         var done: [Slot] = []
         for slot in slots where slot.sinceSnapshot > 0 {
             guard force || slot.sinceSnapshot >= config.snapshotEvery || now - slot.lastSnapshot >= .milliseconds(config.snapshotIntervalMs) else { continue }
+            // A snapshot costs O(state): keep it under 5 % of the time (recovery replays a little more instead).
+            guard force || now - slot.lastSnapshot >= slot.snapshotCost * 20 else { continue }
+            let started = ContinuousClock.now
             let s = try slot.driver.snapshot()
+            slot.snapshotCost = ContinuousClock.now - started
             records.append(OutputRecord(topic: config.topics.state, key: Array(slot.key.utf8), value: s.encoded(),
                                         timestamp: Int64(Date().timeIntervalSince1970 * 1000)))
             done.append(slot)
