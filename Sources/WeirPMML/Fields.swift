@@ -24,6 +24,14 @@ struct DataFieldSpec: Sendable {
     var isFloat: Bool { dataType == .float }
 
     func isValid(_ v: Value) -> Bool {
+        if case .number(let d) = v, invalidKeys.isEmpty {
+            // No key text needed (building one allocates a String per field and row).
+            if !validKeys.isEmpty, opType != .continuous || intervals.isEmpty {
+                return validKeys.contains(v.key)
+            }
+            if !intervals.isEmpty { return intervals.contains { $0.contains(d) } }
+            return true
+        }
         if dataType.isNumeric, case .string = v { return false }
         let key = v.key
         if invalidKeys.contains(key) { return false }

@@ -4,19 +4,35 @@ import Glibc
 import Darwin
 #endif
 
-/// MiningField preparation for one field.
-struct FieldPreparation: Sendable {
-    var source: Int
-    var target: Int
-    var name: String
-    var spec: DataFieldSpec?
-    var replacement: Value
-    var missingReturnsInvalid: Bool
-    var invalid: InvalidTreatment
-    var invalidReplacement: Value
-    var outliers: Outliers
-    var low: Double?
-    var high: Double?
+/// MiningField preparation for one field. A reference type: the per-row loop over a model's fields must not
+/// copy (and retain every collection of) the field's spec.
+final class FieldPreparation: Sendable {
+    let source: Int
+    let target: Int
+    let name: String
+    let spec: DataFieldSpec?
+    let replacement: Value
+    let missingReturnsInvalid: Bool
+    let invalid: InvalidTreatment
+    let invalidReplacement: Value
+    let outliers: Outliers
+    let low: Double?
+    let high: Double?
+
+    init(source: Int, target: Int, name: String, spec: DataFieldSpec?, replacement: Value, missingReturnsInvalid: Bool,
+         invalid: InvalidTreatment, invalidReplacement: Value, outliers: Outliers, low: Double?, high: Double?) {
+        self.source = source
+        self.target = target
+        self.name = name
+        self.spec = spec
+        self.replacement = replacement
+        self.missingReturnsInvalid = missingReturnsInvalid
+        self.invalid = invalid
+        self.invalidReplacement = invalidReplacement
+        self.outliers = outliers
+        self.low = low
+        self.high = high
+    }
 
     enum InvalidTreatment: String, Sendable { case returnInvalid, asMissing, asIs, asValue }
 
@@ -120,20 +136,24 @@ final class CompiledModel: @unchecked Sendable {
         // Without a result, fields that read the result are missing and stay undeclared; expression
         // fields are still evaluated, and one that references an undeclared field rejects the row (JPMML).
         let empty = p.isEmptyResult
-        for o in outputs {
-            if empty && !o.isExpression {
-                row[o.slot] = .missing
-                continue
+        // Through the buffer: `for o in outputs` would copy (and retain the fields of) each program per row.
+        try outputs.withUnsafeBufferPointer { (programs) throws(RowRejection) in
+            for i in programs.indices {
+                if empty && !programs[i].isExpression {
+                    row[programs[i].slot] = .missing
+                    continue
+                }
+                if let id = programs[i].segmentId, p.segmentResults[id] == nil {
+                    row[programs[i].slot] = .missing
+                    continue
+                }
+                for r in programs[i].requires where row[r.slot] != .boolean(true) {
+                    throw RowRejection(
+                        message: "Output field \"\(programs[i].name)\" references \"\(r.name)\", which has no value")
+                }
+                row[programs[i].slot] = try programs[i].eval(p, &row)
+                if programs[i].declaredSlot >= 0 { row[programs[i].declaredSlot] = .boolean(true) }
             }
-            if let id = o.segmentId, p.segmentResults[id] == nil {
-                row[o.slot] = .missing
-                continue
-            }
-            for r in o.requires where row[r.slot] != .boolean(true) {
-                throw RowRejection(message: "Output field \"\(o.name)\" references \"\(r.name)\", which has no value")
-            }
-            row[o.slot] = try o.eval(p, &row)
-            if o.declaredSlot >= 0 { row[o.declaredSlot] = .boolean(true) }
         }
         return p
     }
