@@ -154,11 +154,14 @@ struct MiningModelCore: ModelCore {
     /// their own), aggregated by value or class: each tree's node results are precomputed, scoring walks the
     /// flat node arrays and combines exactly as the general path does.
     struct TreeEnsemble: Sendable {
-        var trees: [FlatTree]
+        /// Every tree's nodes in one set of arrays (no per-tree reference counting while scoring).
+        var forest: FlatTree
+        /// Per tree: its root node in `forest` (node indices index the per-node arrays below), strategies.
+        var roots: [Int]
+        var strategies: [TreeModelCore.MissingStrategy]
+        var returnLast: [Bool]
         var weights: [Double]
         var totalWeight: Double
-        /// Per tree: the index of its node 0 in the per-node arrays below.
-        var base: [Int]
         /// Per node: the tree's prediction there is missing.
         var missing: [Bool]
         /// Per node (by value): the predicted value as a number (NaN when not numeric).
@@ -176,8 +179,10 @@ struct MiningModelCore: ModelCore {
         default: break
         }
         if recordSegments || segments.isEmpty || (classification && categories.isEmpty) { return nil }
-        var e = TreeEnsemble(trees: [], weights: [], totalWeight: 0, base: [], missing: [], values: [], states: [],
-                             probabilities: [], ownProbability: [])
+        var e = TreeEnsemble(
+            forest: FlatTree(nodes: [], missingStrategy: .none, returnLastOnNoTrueChild: false), roots: [],
+            strategies: [], returnLast: [], weights: [], totalWeight: 0, missing: [], values: [], states: [],
+            probabilities: [], ownProbability: [])
         var probe = Votes()
         let voting = method == .majorityVote || method == .weightedMajorityVote
         for s in segments {
@@ -185,9 +190,10 @@ struct MiningModelCore: ModelCore {
             let m = s.model
             guard let tree = m.core as? TreeModelCore, m.requires.isEmpty, m.preparations.isEmpty, m.derived.isEmpty,
                   m.outputs.isEmpty, m.target == nil else { return nil }
-            e.trees.append(tree.flat)
+            e.roots.append(e.forest.append(tree.flat))
+            e.strategies.append(tree.missingStrategy)
+            e.returnLast.append(tree.returnLastOnNoTrueChild)
             e.weights.append(s.weight)
-            e.base.append(e.missing.count)
             for i in tree.nodes.indices {
                 let p = tree.prediction(at: i, missing: 0)
                 e.missing.append(p.value.isMissing)
@@ -212,20 +218,18 @@ struct MiningModelCore: ModelCore {
         var xs: [Double] = []
         var ws: [Double] = []
         if classification {
-            votes.weights.reserveCapacity(e.trees.count)
-            votes.states.reserveCapacity(e.trees.count)
-            votes.probabilities.reserveCapacity(e.trees.count * k)
-            votes.ownProbability.reserveCapacity(e.trees.count)
+            votes.weights.reserveCapacity(e.roots.count)
+            votes.states.reserveCapacity(e.roots.count)
+            votes.probabilities.reserveCapacity(e.roots.count * k)
+            votes.ownProbability.reserveCapacity(e.roots.count)
         } else {
-            xs.reserveCapacity(e.trees.count)
-            ws.reserveCapacity(e.trees.count)
+            xs.reserveCapacity(e.roots.count)
+            ws.reserveCapacity(e.roots.count)
         }
-        let trees = e.trees
-        for t in trees.indices {
-            // Through the buffer: no copy (and retain) of the tree's arrays per tree and row.
-            let leaf = trees.withUnsafeBufferPointer { $0[t].findLeaf(row).index }
+        for t in e.roots.indices {
+            let g = e.forest.findLeaf(root: e.roots[t], missingStrategy: e.strategies[t],
+                                      returnLastOnNoTrueChild: e.returnLast[t], row).index
             let w = e.weights[t]
-            let g = leaf < 0 ? -1 : e.base[t] + leaf
             if g < 0 || e.missing[g] {
                 switch missingTreatment {
                 case .returnMissing: return .missing

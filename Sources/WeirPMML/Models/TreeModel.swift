@@ -129,6 +129,20 @@ struct FlatTree: Sendable {
         self.returnLastOnNoTrueChild = returnLastOnNoTrueChild
     }
 
+    /// Appends another tree's nodes (its indices shifted) and returns the index of its root.
+    mutating func append(_ other: FlatTree) -> Int {
+        let base = Int32(nodes.count), textBase = Int32(texts.count), predicateBase = Int32(predicates.count)
+        for var n in other.nodes {
+            n.firstChild += base
+            if n.defaultChild >= 0 { n.defaultChild += base }
+            if n.kind == 3 { n.aux += textBase } else if n.kind == 4 { n.aux += predicateBase }
+            nodes.append(n)
+        }
+        texts += other.texts
+        predicates += other.predicates
+        return Int(base)
+    }
+
     /// `Predicate.eval` for node `i`.
     @inline(__always)
     func test(_ i: Int, _ row: Row) -> Bool? {
@@ -160,8 +174,14 @@ struct FlatTree: Sendable {
 
     /// The node the walk ends at (-1: no prediction) and the number of missing values met on the way.
     func findLeaf(_ row: Row) -> (index: Int, missing: Int) {
-        guard !nodes.isEmpty, test(0, row) == true else { return (-1, 0) }
-        var node = 0
+        findLeaf(root: 0, missingStrategy: missingStrategy, returnLastOnNoTrueChild: returnLastOnNoTrueChild, row)
+    }
+
+    /// The walk of the tree whose root is node `root` (several trees can share the arrays, see `append`).
+    func findLeaf(root: Int, missingStrategy: TreeModelCore.MissingStrategy, returnLastOnNoTrueChild: Bool,
+                  _ row: Row) -> (index: Int, missing: Int) {
+        guard root < nodes.count, test(root, row) == true else { return (-1, 0) }
+        var node = root
         var missing = 0
         while true {
             let childCount = Int(nodes[node].childCount)
