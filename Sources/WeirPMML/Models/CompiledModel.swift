@@ -60,7 +60,8 @@ final class FieldPreparation: Sendable {
     }
 }
 
-struct TargetSpec: Sendable {
+/// A reference type (set up by the compiler, read-only afterwards): reading it per row must not copy it.
+final class TargetSpec: @unchecked Sendable {
     var factor: Double = 1
     var constant: Double = 0
     var min: Double?
@@ -123,7 +124,7 @@ final class CompiledModel: @unchecked Sendable {
         for p in preparations { try p.apply(&row) }
         for (slot, e) in derived { row[slot] = e.eval(&row) }
         var p = try core.predict(&row)
-        if let target, function == .classification, p.value.isMissing, !target.priorCategories.isEmpty {
+        if function == .classification, p.value.isMissing, let target, !target.priorCategories.isEmpty {
             p = Prediction()
             p.categories = target.priorCategories
             p.probabilities = target.priorProbabilities
@@ -135,6 +136,7 @@ final class CompiledModel: @unchecked Sendable {
         if let targetSlot { row[targetSlot] = p.value }
         // Without a result, fields that read the result are missing and stay undeclared; expression
         // fields are still evaluated, and one that references an undeclared field rejects the row (JPMML).
+        if outputs.isEmpty { return p }
         let empty = p.isEmptyResult
         // Through the buffer: `for o in outputs` would copy (and retain the fields of) each program per row.
         try outputs.withUnsafeBufferPointer { (programs) throws(RowRejection) in
