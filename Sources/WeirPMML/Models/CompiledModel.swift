@@ -138,24 +138,20 @@ final class CompiledModel: @unchecked Sendable {
         // fields are still evaluated, and one that references an undeclared field rejects the row (JPMML).
         if outputs.isEmpty { return p }
         let empty = p.isEmptyResult
-        // Through the buffer: `for o in outputs` would copy (and retain the fields of) each program per row.
-        try outputs.withUnsafeBufferPointer { (programs) throws(RowRejection) in
-            for i in programs.indices {
-                if empty && !programs[i].isExpression {
-                    row[programs[i].slot] = .missing
-                    continue
-                }
-                if let id = programs[i].segmentId, p.segmentResults[id] == nil {
-                    row[programs[i].slot] = .missing
-                    continue
-                }
-                for r in programs[i].requires where row[r.slot] != .boolean(true) {
-                    throw RowRejection(
-                        message: "Output field \"\(programs[i].name)\" references \"\(r.name)\", which has no value")
-                }
-                row[programs[i].slot] = try programs[i].eval(p, &row)
-                if programs[i].declaredSlot >= 0 { row[programs[i].declaredSlot] = .boolean(true) }
+        for o in outputs {
+            if empty && !o.isExpression {
+                row[o.slot] = .missing
+                continue
             }
+            if let id = o.segmentId, p.segmentResults[id] == nil {
+                row[o.slot] = .missing
+                continue
+            }
+            for r in o.requires where row[r.slot] != .boolean(true) {
+                throw RowRejection(message: "Output field \"\(o.name)\" references \"\(r.name)\", which has no value")
+            }
+            row[o.slot] = try o.eval(p, &row)
+            if o.declaredSlot >= 0 { row[o.declaredSlot] = .boolean(true) }
         }
         return p
     }
