@@ -8,10 +8,14 @@
 //   L3 WeirProtocol -> WeirRecords, NIOCore    (Kafka request/response codec, no I/O)
 //      WeirStorage -> WeirRecords, WeirCompression, Logging     (segments, indexes, recovery; no networking)
 //   L4 WeirReplication -> WeirStorage, WeirRecords, NIOCore, Logging   (sans-I/O primary/replica core)
-//      WeirBroker -> WeirProtocol, WeirStorage, SwiftNIO, swift-metrics, service-lifecycle (server, topics, groups)
+//      WeirBroker -> WeirProtocol, WeirStorage, WeirReplication, SwiftNIO, swift-metrics, service-lifecycle
+//                    (server, topics, groups, and the replication driver: peer link, host, admin requests)
 //      WeirClient -> WeirProtocol, SwiftNIO                  (small Kafka client for the operator CLI and tests)
 //   L5 WeirStreams -> WeirRecords, WeirPMML, NIOCore, Logging, Yams   (risk engine core: processors, feature DSL)
-//   L6 weir (executable)
+//   L6 WeirEngine -> WeirBroker, WeirClient, WeirStreams, WeirRecords, WeirProtocol, NIOCore, Logging, Yams
+//      (processor host: in the broker through Broker.appendInternal/readCommitted, or standalone through
+//       WeirClient; no sockets of its own)
+//   L7 weir (executable)
 import PackageDescription
 
 /// Settings for Weir's own targets: Swift 6 mode (strict concurrency) and warnings as errors.
@@ -36,6 +40,7 @@ let package = Package(
         .library(name: "WeirTestSupport", targets: ["WeirTestSupport"]),
         .library(name: "WeirReplication", targets: ["WeirReplication"]),
         .library(name: "WeirStreams", targets: ["WeirStreams"]),
+        .library(name: "WeirEngine", targets: ["WeirEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -94,7 +99,7 @@ let package = Package(
         .target(
             name: "WeirBroker",
             dependencies: [
-                "WeirProtocol", "WeirStorage", "WeirRecords",
+                "WeirProtocol", "WeirStorage", "WeirRecords", "WeirReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "weir",
             dependencies: [
-                "WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient",
+                "WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "WeirStreams", "WeirEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,6 +146,18 @@ let package = Package(
             swiftSettings: weirSettings
         ),
 
+        // L6: the processor host (in-broker or standalone against any Kafka cluster).
+        .target(
+            name: "WeirEngine",
+            dependencies: [
+                "WeirBroker", "WeirClient", "WeirStreams", "WeirRecords", "WeirProtocol", "WeirPMML",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: weirSettings
+        ),
+
         // Test support: shared by Tests/ and benchmarks/ only.
         .target(
             name: "WeirTestSupport",
@@ -154,7 +171,7 @@ let package = Package(
         .testTarget(name: "WeirStorageTests", dependencies: ["WeirStorage", "WeirTestSupport"], swiftSettings: weirSettings),
         .testTarget(
             name: "WeirBrokerTests",
-            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", "WeirReplication", "WeirStorage", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: weirSettings
         ),
         .testTarget(
@@ -167,6 +184,15 @@ let package = Package(
         ),
         .testTarget(name: "WeirPMMLTests", dependencies: ["WeirPMML"], swiftSettings: weirSettings),
         .testTarget(name: "WeirStreamsTests", dependencies: ["WeirStreams", "WeirPMML", "WeirRecords"], swiftSettings: weirSettings),
+        .testTarget(
+            name: "WeirEngineTests",
+            dependencies: [
+                "WeirEngine", "WeirBroker", "WeirClient", "WeirStreams", "WeirRecords",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: weirSettings
+        ),
         .testTarget(name: "LayeringTests", swiftSettings: weirSettings),
     ]
 )

@@ -36,15 +36,16 @@ extension Broker {
                 }
                 let indexes = Set(t.assignments.map(\.partitionIndex))
                 guard indexes == Set(0..<Int32(t.assignments.count)),
-                      t.assignments.allSatisfy({ $0.brokerIds == [configuration.nodeId] }) else {
+                      t.assignments.allSatisfy({ !$0.brokerIds.isEmpty && Set($0.brokerIds).isSubset(of: clusterNodeIds) }) else {
                     answer.errorCode = .invalidReplicaAssignment
-                    answer.errorMessage = "assignments must cover partitions 0..<n, each on broker \(configuration.nodeId)"
+                    answer.errorMessage = "assignments must cover partitions 0..<n, each on brokers \(clusterNodeIds.sorted())"
                     continue
                 }
                 partitions = Int32(t.assignments.count)
-            } else if t.replicationFactor != -1 && t.replicationFactor != 1 {
+            } else if t.replicationFactor != -1 && (t.replicationFactor < 1 || Int(t.replicationFactor) > clusterNodeIds.count) {
+                // In a pair every partition lives on both nodes: factor 1 or 2 both mean "the pair".
                 answer.errorCode = .invalidReplicationFactor
-                answer.errorMessage = "replication factor \(t.replicationFactor) is larger than the 1 available broker"
+                answer.errorMessage = "replication factor \(t.replicationFactor) is larger than the \(clusterNodeIds.count) available broker(s)"
                 continue
             }
             do {
@@ -78,9 +79,9 @@ extension Broker {
         for t in r.topics {
             var result = CreatePartitionsResponse.Result(name: t.name)
             defer { response.results.append(result) }
-            if let assignments = t.assignments, !assignments.allSatisfy({ $0.brokerIds == [configuration.nodeId] }) {
+            if let assignments = t.assignments, !assignments.allSatisfy({ !$0.brokerIds.isEmpty && Set($0.brokerIds).isSubset(of: clusterNodeIds) }) {
                 result.errorCode = .invalidReplicaAssignment
-                result.errorMessage = "new partitions can only be placed on broker \(configuration.nodeId)"
+                result.errorMessage = "new partitions can only be placed on brokers \(clusterNodeIds.sorted())"
                 continue
             }
             do {

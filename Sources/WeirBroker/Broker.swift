@@ -2,8 +2,10 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import WeirProtocol
 import WeirRecords
+import WeirReplication
 import WeirStorage
 
 /// How a broker is set up: identity, addresses, data directory, defaults.
@@ -22,6 +24,8 @@ public struct BrokerConfiguration: Sendable {
     /// Threads that wait for fsync (group commit shares each fdatasync among them).
     public var durabilityThreads = 16
     public var clusterId = "weir-cluster"
+    /// Two-node pair mode (nil: a single node).
+    public var pair: PairConfiguration?
     public init() {}
 }
 
@@ -37,6 +41,8 @@ public final class Broker: Sendable {
     let cleaner: LogCleaner
     let logger: Logger
     let offsetsLog: PartitionLog
+    /// Pair mode: the replication driver (nil on a single node).
+    public let replication: ReplicationHost?
 
     public static let offsetsTopic = "__consumer_offsets"
 
@@ -48,7 +54,7 @@ public final class Broker: Sendable {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let disk = CachedDisk(POSIXDisk(), capacity: 1024)
         cleaner = LogCleaner(logger: logger)
-        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics)
+        topics = try TopicRegistry(dataDirectory: data, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, adoptUnknownDirectories: configuration.pair == nil)
         producerIds = try ProducerIdAllocator(directory: data)
         var offsetsConfig = LogConfig()
         offsetsConfig.compacted = true
@@ -58,15 +64,52 @@ public final class Broker: Sendable {
         cleaner.register(offsetsLog)
         durabilityPool = NIOThreadPool(numberOfThreads: configuration.durabilityThreads)
         durabilityPool.start()
+        var replication: ReplicationHost?
+        var offsetsWriter: (any InternalLogWriter)?
+        if let pair = configuration.pair {
+            let host = ReplicationHost(
+                pair: pair, nodeId: configuration.nodeId, dataDirectory: data, topics: topics, offsetsLog: offsetsLog,
+                pool: durabilityPool, metrics: metrics, logger: logger)
+            topics.metadata.writer.withLock { $0 = ReplicatedLogWriter(host: host, key: .topicCatalogue) }
+            topics.setHooks(opened: { host.addPartitions($0) }, closing: { try host.removePartitions($0) })
+            offsetsWriter = ReplicatedLogWriter(host: host, key: .consumerOffsets)
+            replication = host
+        }
+        self.replication = replication
         groups = try GroupCoordinator(
             offsetsLog: offsetsLog, clock: { wallClockMs() }, logger: logger,
             config: GroupCoordinatorConfig(initialRebalanceDelayMs: configuration.groupInitialRebalanceDelayMs),
-            durabilityPool: durabilityPool)
+            durabilityPool: durabilityPool, writer: offsetsWriter)
         cleaner.start()
+        if let replication {
+            let groups = self.groups
+            // A new primary takes over the groups its old primary replicated; a replica forgets members.
+            replication.observeRole { _ in Task { await groups.reload() } }
+            try replication.start()
+        }
+    }
+
+    /// Whether this node takes writes: a single node always, a pair node while it is the primary.
+    public var isPrimary: Bool { replication?.isPrimary ?? true }
+
+    /// The node ids of the cluster (this node, and its peer in a pair).
+    var clusterNodeIds: Set<Int32> {
+        var ids: Set<Int32> = [configuration.nodeId]
+        if let pair = configuration.pair { ids.insert(pair.peerNodeId) }
+        return ids
+    }
+
+    /// The primary's node id and address as this node knows it.
+    var primaryAddress: (nodeId: Int32, host: String, port: Int32) {
+        if let replication, !replication.isPrimary, let pair = configuration.pair {
+            return (pair.peerNodeId, pair.peerHost, Int32(pair.peerPort))
+        }
+        return (configuration.nodeId, configuration.advertisedHost, configuration.advertisedPort)
     }
 
     /// Stops background work and closes every log cleanly.
     public func shutdown() async {
+        replication?.shutdown()
         cleaner.stop()
         try? await durabilityPool.shutdownGracefully()
         topics.closeAll()
@@ -77,6 +120,28 @@ public final class Broker: Sendable {
 
     /// Handles one request. `peer` names the client in logs.
     public func handle(_ request: KafkaRequest, header: RequestHeader, peer: String, on eventLoop: any EventLoop) -> EventLoopFuture<KafkaResponse?> {
+        let v = header.apiVersion
+        if let replication {
+            if !replication.isPrimary, let refusal = refusalOnReplica(request) {
+                return eventLoop.makeSucceededFuture(refusal)
+            }
+            // Topic administration waits for replication (a blocking wait): off the event loop.
+            if request.changesCatalogue(autoCreate: configuration.autoCreateTopics, topics: topics) {
+                return durabilityPool.runIfActive(eventLoop: eventLoop) { () -> EventLoopFuture<KafkaResponse?> in
+                    if case .produce(let r) = request {
+                        for t in r.topicData where self.topics.topic(t.name) == nil && TopicRegistry.nameProblem(t.name) == nil {
+                            _ = self.autoCreate(t.name)
+                        }
+                        return self.produce(r, version: v, peer: peer, on: eventLoop)
+                    }
+                    return self.dispatch(request, header: header, peer: peer, on: eventLoop)
+                }.flatMap { $0 }
+            }
+        }
+        return dispatch(request, header: header, peer: peer, on: eventLoop)
+    }
+
+    private func dispatch(_ request: KafkaRequest, header: RequestHeader, peer: String, on eventLoop: any EventLoop) -> EventLoopFuture<KafkaResponse?> {
         let v = header.apiVersion
         switch request {
         case .apiVersions:
@@ -92,9 +157,10 @@ public final class Broker: Sendable {
         case .findCoordinator(let r):
             var response = FindCoordinatorResponse()
             if r.keyType == 0 {
-                response.nodeId = configuration.nodeId
-                response.host = configuration.advertisedHost
-                response.port = configuration.advertisedPort
+                let primary = primaryAddress  // groups live on the primary
+                response.nodeId = primary.nodeId
+                response.host = primary.host
+                response.port = primary.port
             } else {
                 response.errorCode = .coordinatorNotAvailable
                 response.errorMessage = "Weir has no transaction coordinator"
@@ -110,7 +176,7 @@ public final class Broker: Sendable {
                 logger.warning("transactional producer refused: transactions are not supported", metadata: ["peer": "\(peer)"])
             } else {
                 do {
-                    response.producerId = try producerIds.allocate()
+                    response.producerId = try producerIdPrefix() | producerIds.allocate()
                     response.producerEpoch = 0
                 } catch {
                     logger.error("cannot allocate a producer id", metadata: ["peer": "\(peer)", "error": "\(error)"])
@@ -181,14 +247,18 @@ public final class Broker: Sendable {
     func metadata(_ r: MetadataRequest, version: Int16) -> MetadataResponse {
         var response = MetadataResponse()
         response.brokers = [.init(nodeId: configuration.nodeId, host: configuration.advertisedHost, port: configuration.advertisedPort)]
+        if let pair = configuration.pair {
+            response.brokers.append(.init(nodeId: pair.peerNodeId, host: pair.peerHost, port: Int32(pair.peerPort)))
+            response.brokers.sort { $0.nodeId < $1.nodeId }
+        }
         response.clusterId = configuration.clusterId
-        response.controllerId = configuration.nodeId
+        response.controllerId = primaryAddress.nodeId
         if r.wantsAllTopics(version: version) {
             response.topics = topics.allTopics.map { describe($0) }
             return response
         }
-        // Metadata v0–3 always allow auto-creation; v4+ carry the client's wish.
-        let allowCreate = configuration.autoCreateTopics && (version < 4 || r.allowAutoTopicCreation)
+        // Metadata v0–3 always allow auto-creation; v4+ carry the client's wish. Only the primary creates.
+        let allowCreate = configuration.autoCreateTopics && (version < 4 || r.allowAutoTopicCreation) && isPrimary
         for requested in r.topics ?? [] {
             let name = requested.name
             if let t = topics.topic(name) {
@@ -198,6 +268,11 @@ public final class Broker: Sendable {
                 response.topics.append(.init(errorCode: .invalidTopicException, name: name))
             } else if allowCreate, let t = autoCreate(name) {
                 response.topics.append(describe(t))
+            } else if let replication, !replication.isPrimary, configuration.autoCreateTopics, version < 4 || r.allowAutoTopicCreation,
+                      !TopicRegistry.reservedNames.contains(name) {
+                // The replica forwards auto-creation to its primary; the client retries on LEADER_NOT_AVAILABLE.
+                replication.requestAutoCreate(name)
+                response.topics.append(.init(errorCode: .leaderNotAvailable, name: name))
             } else {
                 response.topics.append(.init(errorCode: .unknownTopicOrPartition, name: name))
             }
@@ -217,13 +292,37 @@ public final class Broker: Sendable {
 
     func describe(_ t: Topic) -> MetadataResponse.Topic {
         let node = configuration.nodeId
+        guard let replication, let pair = configuration.pair else {
+            return MetadataResponse.Topic(
+                errorCode: .none, name: t.name, isInternal: false,
+                partitions: t.partitions.map { p in
+                    MetadataResponse.Topic.Partition(
+                        errorCode: p.log.isOffline ? .kafkaStorageError : .none, partitionIndex: p.index, leaderId: node, leaderEpoch: 0,
+                        replicaNodes: [node], isrNodes: [node], offlineReplicas: p.log.isOffline ? [node] : [])
+                })
+        }
+        // A pair: the primary leads every partition; the leader epoch is the packed (epoch, incarnation),
+        // which only grows, so clients that cache leader epochs (KIP-320) follow a failover.
+        let snap = replication.snapshot
+        let leader = primaryAddress.nodeId
+        let follower = leader == node ? pair.peerNodeId : node
+        let inSync = snap.role == .primary ? snap.alone == nil : snap.inSync
         return MetadataResponse.Topic(
             errorCode: .none, name: t.name, isInternal: false,
             partitions: t.partitions.map { p in
                 MetadataResponse.Topic.Partition(
-                    errorCode: p.log.isOffline ? .kafkaStorageError : .none, partitionIndex: p.index, leaderId: node, leaderEpoch: 0,
-                    replicaNodes: [node], isrNodes: [node], offlineReplicas: p.log.isOffline ? [node] : [])
+                    errorCode: p.log.isOffline ? .kafkaStorageError : .none, partitionIndex: p.index, leaderId: leader,
+                    leaderEpoch: snap.leaderEpoch.packed, replicaNodes: [leader, follower], isrNodes: inSync ? [leader, follower] : [leader],
+                    offlineReplicas: p.log.isOffline ? [node] : [])
             })
+    }
+
+    /// Pair mode: producer ids carry the fencing epoch and the node's side of the pair in their high bits,
+    /// so ids handed out by either node, in any epoch, never collide.
+    func producerIdPrefix() -> Int64 {
+        guard let replication, let pair = configuration.pair else { return 0 }
+        let side: Int64 = configuration.nodeId < pair.peerNodeId ? 0 : 1
+        return Int64(replication.snapshot.epoch.value) << 40 | side << 39
     }
 
     // MARK: Produce
@@ -240,6 +339,7 @@ public final class Broker: Sendable {
         }
         var responses: [ProduceResponse.TopicResponse] = []
         var toSync: [(Partition, Int64)] = []
+        var replicated: [(String, Int32, EventLoopFuture<ProduceAnswer>)] = []
         for t in r.topicData {
             var topic = topics.topic(t.name)
             if topic == nil, configuration.autoCreateTopics, TopicRegistry.nameProblem(t.name) == nil {
@@ -267,6 +367,20 @@ public final class Broker: Sendable {
                     continue
                 }
                 metrics.bytesIn(records.readableBytes)
+                if let replication {
+                    // Validated here (in parallel), appended and acknowledged by the replication node.
+                    switch partition.validate(records) {
+                    case .failure(let rejection):
+                        if case .rejected(let code, let why) = rejection.outcome {
+                            answer.errorCode = code
+                            metrics.produceRejected(code)
+                            logger.info("produce rejected", metadata: ["peer": "\(peer)", "partition": "\(t.name)-\(pd.index)", "error": "\(code)", "reason": "\(why)"])
+                        }
+                    case .success(let batch):
+                        replicated.append((t.name, pd.index, replication.appendProduce(partition, batch)))
+                    }
+                    continue
+                }
                 switch partition.append(records) {
                 case .appended(let info):
                     answer.baseOffset = info.baseOffset
@@ -285,6 +399,27 @@ public final class Broker: Sendable {
             responses.append(out)
         }
         let response = ProduceResponse(responses: responses)
+        if !replicated.isEmpty {
+            let futures = replicated.map { $0.2 }
+            let slots = replicated.map { ($0.0, $0.1) }
+            let answered = EventLoopFuture.whenAllSucceed(futures, on: eventLoop).map { answers -> KafkaResponse? in
+                var response = response
+                for ((topic, index), answer) in zip(slots, answers) {
+                    guard let ti = response.responses.firstIndex(where: { $0.name == topic }),
+                          let pi = response.responses[ti].partitionResponses.firstIndex(where: { $0.index == index }) else { continue }
+                    response.responses[ti].partitionResponses[pi].errorCode = answer.errorCode
+                    response.responses[ti].partitionResponses[pi].baseOffset = answer.errorCode == .none ? answer.baseOffset : -1
+                    response.responses[ti].partitionResponses[pi].logStartOffset = answer.logStartOffset
+                    if answer.errorCode != .none {
+                        self.metrics.produceRejected(answer.errorCode)
+                        self.logger.info("produce failed", metadata: ["peer": "\(peer)", "partition": "\(topic)-\(index)", "error": "\(answer.errorCode)", "reason": "\(answer.reason)"])
+                    }
+                }
+                return .produce(response)
+            }
+            // acks=0: nothing to answer; the appends are already queued in order on the replication node.
+            return r.acks == 0 ? eventLoop.makeSucceededFuture(nil) : answered
+        }
         let synced = makeDurable(toSync, on: eventLoop)
         if r.acks == 0 { return synced.map { _ in nil } }
         return synced.map { failed in
@@ -298,15 +433,6 @@ public final class Broker: Sendable {
                 }
             }
             return .produce(response)
-        }
-    }
-
-    struct PartitionKey: Hashable {
-        var topic: String
-        var partition: Int32
-        init(_ topic: String, _ partition: Int32) {
-            self.topic = topic
-            self.partition = partition
         }
     }
 

@@ -90,9 +90,14 @@ extension Broker {
                     continue
                 }
                 do throws(StorageError) {
-                    let bytes = try partition.log.read(from: p.fetchOffset, maxBytes: max(budget, 1), upTo: hw)
-                    answer.records = bytes
-                    total += bytes.readableBytes
+                    // Left in the segment file when it has a descriptor: the connection writes it with sendfile.
+                    switch try partition.log.readForSending(from: p.fetchOffset, maxBytes: max(budget, 1), upTo: hw) {
+                    case .bytes(let bytes):
+                        answer.records = bytes
+                    case .file(let descriptor, let offset, let length):
+                        answer.recordsFile = FileRecords(takingOwnershipOf: descriptor, offset: offset, length: length)
+                    }
+                    total += answer.recordsFile?.length ?? answer.records?.readableBytes ?? 0
                 } catch {
                     answer.errorCode = error.kind == .offsetOutOfRange ? .offsetOutOfRange : .kafkaStorageError
                     hasError = true

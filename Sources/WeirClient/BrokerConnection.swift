@@ -158,6 +158,20 @@ public final class BrokerConnection: Sendable {
             label: "\(R.apiKey) v\(version)", expectsResponse: false, timeout: requestTimeout)
     }
 
+    /// Sends a request body the codec does not model (Weir's private admin API: a JSON body) under
+    /// `apiKey` and returns the answer's body (after the correlation id).
+    public func sendRaw(apiKey: ApiKey, version: Int16 = 0, body: ByteBuffer, timeout: TimeAmount? = nil) async throws(WeirClientError) -> ByteBuffer {
+        var frame = ByteBuffer()
+        frame.writeInteger(Int32(0))
+        RequestHeader(apiKey: apiKey, apiVersion: version, correlationId: 0, clientId: clientId).encode(to: &frame)
+        frame.writeImmutableBuffer(body)
+        frame.setInteger(Int32(frame.readableBytes - 4), at: frame.readerIndex)
+        let answer = try await Self.roundTrip(
+            channel: channel, address: address, frame: frame, label: "API \(apiKey.rawValue) v\(version)", expectsResponse: true,
+            timeout: timeout ?? requestTimeout)
+        return answer.getSlice(at: answer.readerIndex + 4, length: max(0, answer.readableBytes - 4)) ?? ByteBuffer()
+    }
+
     /// Closes the connection; requests still waiting fail with "closed the connection".
     public func close() async {
         try? await channel.close()

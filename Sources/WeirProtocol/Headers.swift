@@ -94,13 +94,28 @@ extension KafkaResponseBody {
         zeroCopyRecords: Bool = true
     ) -> [ByteBuffer] {
         var writer = KafkaWriter(zeroCopyRecords: zeroCopyRecords)
-        writer.buffer.writeI32(0)  // size, patched below
+        encodeFrame(into: &writer, correlationId: correlationId, version: version)
+        var pieces = writer.pieces()
+        pieces[0].setInteger(Int32(truncatingIfNeeded: writer.totalBytes - 4), at: pieces[0].readerIndex, endianness: .big)
+        return pieces
+    }
+
+    /// As `encodeFramePieces` with zero-copy records, keeping records left in files as file pieces (sendfile).
+    public func encodeFrameIO(correlationId: Int32, version: Int16) -> [FramePiece] {
+        var writer = KafkaWriter(zeroCopyRecords: true)
+        encodeFrame(into: &writer, correlationId: correlationId, version: version)
+        var pieces = writer.framePieces()
+        if case .bytes(var first) = pieces[0] {  // always: the size prefix is written first
+            first.setInteger(Int32(truncatingIfNeeded: writer.totalBytes - 4), at: first.readerIndex, endianness: .big)
+            pieces[0] = .bytes(first)
+        }
+        return pieces
+    }
+
+    private func encodeFrame(into writer: inout KafkaWriter, correlationId: Int32, version: Int16) {
+        writer.buffer.writeI32(0)  // size, patched by the caller
         ResponseHeader(correlationId: correlationId).encode(to: &writer.buffer, apiKey: Self.apiKey, apiVersion: version)
         encode(to: &writer, version: version)
-        var pieces = writer.pieces()
-        let size = Int32(truncatingIfNeeded: writer.totalBytes - 4)
-        pieces[0].setInteger(size, at: pieces[0].readerIndex, endianness: .big)
-        return pieces
     }
 
     /// A complete response frame in one buffer.

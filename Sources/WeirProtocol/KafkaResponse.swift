@@ -111,6 +111,12 @@ public enum KafkaResponse: Sendable, Hashable {
         }
     }
 
+    /// As `encodeFramePieces` (zero-copy), with Fetch records left in log files kept as file pieces for sendfile.
+    public func encodeFrameIO(correlationId: Int32, version: Int16) -> [FramePiece] {
+        if case .fetch(let r) = self { return r.encodeFrameIO(correlationId: correlationId, version: version) }
+        return encodeFramePieces(correlationId: correlationId, version: version).map { .bytes($0) }
+    }
+
     /// A complete frame (size, header v0/v1 by key and version, body) as pieces; see `KafkaWriter`.
     public func encodeFramePieces(correlationId: Int32, version: Int16, zeroCopyRecords: Bool = true) -> [ByteBuffer] {
         switch self {

@@ -220,15 +220,29 @@ extension ByteBuffer {
     }
 }
 
+/// One piece of an encoded frame: bytes, or record bytes left in a log file (written with sendfile).
+public enum FramePiece: Sendable {
+    case bytes(ByteBuffer)
+    case file(FileRecords)
+
+    public var count: Int {
+        switch self {
+        case .bytes(let bytes): bytes.readableBytes
+        case .file(let file): file.length
+        }
+    }
+}
+
 /// Writes Kafka messages. Record payloads can be kept out of `buffer` as separate pieces (zero-copy), so a
 /// broker can hand the header bytes and the record slices read from its log to the channel as a list.
 public struct KafkaWriter: Sendable {
     /// The piece being written.
     public var buffer: ByteBuffer
-    private var finished: [ByteBuffer] = []
+    private var finished: [FramePiece] = []
     private let zeroCopy: Bool
 
-    /// - Parameter zeroCopyRecords: when true, `records` fields larger than 256 bytes are appended as their own piece.
+    /// - Parameter zeroCopyRecords: when true, `records` fields larger than 256 bytes are appended as their own
+    ///   piece, and records left in files stay file pieces.
     public init(buffer: ByteBuffer = ByteBuffer(), zeroCopyRecords: Bool = false) {
         self.buffer = buffer
         self.zeroCopy = zeroCopyRecords
@@ -242,11 +256,23 @@ public struct KafkaWriter: Sendable {
         }
         buffer.writeLength(records.readableBytes, flexible: flexible, wide: true)
         if zeroCopy && records.readableBytes > 256 {
-            finished.append(buffer)
-            finished.append(records)
+            finished.append(.bytes(buffer))
+            finished.append(.bytes(records))
             buffer = ByteBuffer()
         } else {
             buffer.writeImmutableBuffer(records)
+        }
+    }
+
+    /// Writes a `records` field whose bytes are in a file: a file piece when zero-copy, else read and copied.
+    public mutating func writeRecords(_ file: FileRecords, flexible: Bool) {
+        buffer.writeLength(file.length, flexible: flexible, wide: true)
+        if zeroCopy {
+            finished.append(.bytes(buffer))
+            finished.append(.file(file))
+            buffer = ByteBuffer()
+        } else {
+            buffer.writeImmutableBuffer(file.bytes())
         }
     }
 
@@ -273,13 +299,23 @@ public struct KafkaWriter: Sendable {
         writeArray(array, flexible: flexible, element)
     }
 
-    /// The written pieces in order (empty pieces dropped).
+    /// The written pieces in order (empty pieces dropped), file pieces read into bytes.
     public func pieces() -> [ByteBuffer] {
-        (finished + [buffer]).filter { $0.readableBytes > 0 }
+        framePieces().map { piece in
+            switch piece {
+            case .bytes(let bytes): bytes
+            case .file(let file): file.bytes()
+            }
+        }
+    }
+
+    /// The written pieces in order (empty pieces dropped), file pieces kept as such.
+    public func framePieces() -> [FramePiece] {
+        (finished + [.bytes(buffer)]).filter { $0.count > 0 }
     }
 
     /// Total bytes written across all pieces.
-    public var totalBytes: Int { finished.reduce(buffer.readableBytes) { $0 + $1.readableBytes } }
+    public var totalBytes: Int { finished.reduce(buffer.readableBytes) { $0 + $1.count } }
 
     /// All pieces concatenated into one buffer (copies record slices).
     public func joined() -> ByteBuffer {

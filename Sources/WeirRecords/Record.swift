@@ -94,67 +94,137 @@ extension Record {
     /// Headers are materialised only when `decodeHeaders` is true (validation skips the String work
     /// but still checks their framing). Throws `invalidStructure` on any malformed field.
     static func read(from buffer: inout ByteBuffer, decodeHeaders: Bool) throws(RecordBatchError) -> Record {
-        let length = try varint(&buffer, "record length")
+        var headerRanges: [RawRecord.HeaderRange] = []
+        let parsed: Result<RawRecord, RecordBatchError> = withUnsafeMutablePointer(to: &headerRanges) { ranges in
+            buffer.withUnsafeReadableBytes { raw in
+                do throws(RecordBatchError) {
+                    guard let base = raw.baseAddress else { throw RawRecord.emptyRegionError }
+                    var position = 0
+                    return .success(try RawRecord.parse(base, &position, raw.count, headers: decodeHeaders ? ranges : nil))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        let record = try parsed.get()
+        let start = buffer.readerIndex
+        func slice(_ at: Int, _ length: Int32) -> ByteBuffer? {
+            length < 0 ? nil : buffer.getSlice(at: start + at, length: Int(length))
+        }
+        var headers: [RecordHeader] = []
+        if decodeHeaders {
+            headers.reserveCapacity(headerRanges.count)
+            for h in headerRanges {
+                let key = buffer.getString(at: start + h.keyStart, length: Int(h.keyLength)) ?? ""
+                headers.append(RecordHeader(key: key, value: slice(h.valueStart, h.valueLength)))
+            }
+        }
+        let result = Record(
+            offsetDelta: record.offsetDelta, timestampDelta: record.timestampDelta,
+            key: slice(record.keyStart, record.keyLength), value: slice(record.valueStart, record.valueLength),
+            headers: headers, attributes: record.attributes)
+        buffer.moveReaderIndex(forwardBy: record.end)
+        return result
+    }
+}
+
+/// The layout of one record found by `parse` over raw bytes: field values and where the key, value and
+/// headers lie (positions relative to the pointer given to `parse`). Lengths of -1 mean null.
+struct RawRecord {
+    struct HeaderRange {
+        var keyStart: Int
+        var keyLength: Int32
+        var valueStart: Int
+        var valueLength: Int32
+    }
+    var attributes: Int8
+    var timestampDelta: Int64
+    var offsetDelta: Int32
+    var keyStart: Int
+    var keyLength: Int32
+    var valueStart: Int
+    var valueLength: Int32
+    /// Position just past the record.
+    var end: Int
+
+    /// What `parse` throws for an empty region (the message the ByteBuffer reader gave).
+    static var emptyRegionError: RecordBatchError {
+        RecordBatchError(.invalidStructure, "malformed record length varint (\(VarintError.Reason.truncated))")
+    }
+
+    /// Parses one record (length prefix included) at `position` of `base[..<end]`, moving past it, with the
+    /// same checks, in the same order and with the same messages as the ByteBuffer reader always had: one
+    /// pass, no slices, no allocation. With `headers`, the header ranges are appended to it.
+    @inline(__always)
+    static func parse(
+        _ base: UnsafeRawPointer, _ position: inout Int, _ end: Int, headers: UnsafeMutablePointer<[HeaderRange]>?
+    ) throws(RecordBatchError) -> RawRecord {
+        let length = try varint(base, &position, end, "record length")
         guard length >= 6 else {  // attributes + 5 one-byte varints at least
             throw RecordBatchError(.invalidStructure, "record length \(length) is too small")
         }
-        guard length <= buffer.readableBytes, var body = buffer.readSlice(length: Int(length)) else {
-            throw RecordBatchError(.invalidStructure, "record length \(length) exceeds the \(buffer.readableBytes) bytes left")
+        guard Int(length) <= end - position else {
+            throw RecordBatchError(.invalidStructure, "record length \(length) exceeds the \(end - position) bytes left")
         }
-        guard let attributes = body.readInteger(as: Int8.self) else {
-            throw RecordBatchError(.invalidStructure, "record ends before its attributes")
-        }
+        let bodyEnd = position + Int(length)
+        var p = position
+        let attributes = base.load(fromByteOffset: p, as: Int8.self)  // length ≥ 6: present
+        p += 1
         let timestampDelta: Int64
         do throws(VarintError) {
-            timestampDelta = try body.readVarlong()
+            timestampDelta = try Varint.decodeSigned64(base, &p, bodyEnd)
         } catch {
             throw RecordBatchError(.invalidStructure, "malformed timestampDelta (\(error.reason))")
         }
-        let offsetDelta = try varint(&body, "offsetDelta")
-        let key = try nullableBytes(&body, "key")
-        let value = try nullableBytes(&body, "value")
-        let headerCount = try varint(&body, "headersCount")
+        let offsetDelta = try varint(base, &p, bodyEnd, "offsetDelta")
+        let (keyStart, keyLength) = try nullableBytes(base, &p, bodyEnd, "key")
+        let (valueStart, valueLength) = try nullableBytes(base, &p, bodyEnd, "value")
+        let headerCount = try varint(base, &p, bodyEnd, "headersCount")
         // Each header needs at least two bytes, so this bound also caps the array's reservation.
-        guard headerCount >= 0, headerCount <= body.readableBytes / 2 else {
-            throw RecordBatchError(.invalidStructure, "headersCount \(headerCount) is invalid for \(body.readableBytes) bytes")
+        guard headerCount >= 0, Int(headerCount) <= (bodyEnd - p) / 2 else {
+            throw RecordBatchError(.invalidStructure, "headersCount \(headerCount) is invalid for \(bodyEnd - p) bytes")
         }
-        var headers: [RecordHeader] = []
-        if decodeHeaders { headers.reserveCapacity(Int(headerCount)) }
+        if let headers, headerCount > 0 { headers.pointee.reserveCapacity(Int(headerCount)) }
         for _ in 0..<headerCount {
-            let keyLength = try varint(&body, "header key length")
-            guard keyLength >= 0, let keyBytes = body.readSlice(length: Int(keyLength)) else {
+            let keyLength = try varint(base, &p, bodyEnd, "header key length")
+            guard keyLength >= 0, Int(keyLength) <= bodyEnd - p else {
                 throw RecordBatchError(.invalidStructure, "header key length \(keyLength) is invalid")
             }
-            let headerValue = try nullableBytes(&body, "header value")
-            if decodeHeaders {
-                headers.append(RecordHeader(key: String(buffer: keyBytes), value: headerValue))
-            }
+            let headerKeyStart = p
+            p += Int(keyLength)
+            let (valueStart, valueLength) = try nullableBytes(base, &p, bodyEnd, "header value")
+            headers?.pointee.append(HeaderRange(keyStart: headerKeyStart, keyLength: keyLength, valueStart: valueStart, valueLength: valueLength))
         }
-        guard body.readableBytes == 0 else {
-            throw RecordBatchError(.invalidStructure, "record has \(body.readableBytes) bytes after its headers")
+        guard p == bodyEnd else {
+            throw RecordBatchError(.invalidStructure, "record has \(bodyEnd - p) bytes after its headers")
         }
-        return Record(
-            offsetDelta: Int32(truncatingIfNeeded: offsetDelta), timestampDelta: timestampDelta, key: key, value: value,
-            headers: headers, attributes: attributes)
+        position = bodyEnd
+        return RawRecord(
+            attributes: attributes, timestampDelta: timestampDelta, offsetDelta: offsetDelta, keyStart: keyStart,
+            keyLength: keyLength, valueStart: valueStart, valueLength: valueLength, end: bodyEnd)
     }
 
     /// A 32-bit zig-zag varint, or `invalidStructure` naming `field`.
-    private static func varint(_ buffer: inout ByteBuffer, _ field: StaticString) throws(RecordBatchError) -> Int32 {
+    @inline(__always)
+    private static func varint(_ base: UnsafeRawPointer, _ p: inout Int, _ end: Int, _ field: StaticString) throws(RecordBatchError) -> Int32 {
         do throws(VarintError) {
-            // readVarint reads at most 5 bytes and refuses values beyond 32 bits, so the narrowing is exact.
-            return Int32(truncatingIfNeeded: try buffer.readVarint())
+            // At most 5 bytes and no value beyond 32 bits, so the narrowing is exact.
+            return Int32(truncatingIfNeeded: try Varint.decodeSigned32(base, &p, end))
         } catch {
             throw RecordBatchError(.invalidStructure, "malformed \(field) varint (\(error.reason))")
         }
     }
 
-    /// A varint length (-1 = null) followed by that many bytes, as a slice.
-    private static func nullableBytes(_ buffer: inout ByteBuffer, _ field: StaticString) throws(RecordBatchError) -> ByteBuffer? {
-        let length = try varint(&buffer, field)
-        if length == -1 { return nil }
-        guard length >= 0, let slice = buffer.readSlice(length: Int(length)) else {
-            throw RecordBatchError(.invalidStructure, "\(field) length \(length) is invalid for \(buffer.readableBytes) bytes")
+    /// A varint length (-1 = null) followed by that many bytes: (start, length), length -1 for null.
+    @inline(__always)
+    private static func nullableBytes(_ base: UnsafeRawPointer, _ p: inout Int, _ end: Int, _ field: StaticString) throws(RecordBatchError) -> (Int, Int32) {
+        let length = try varint(base, &p, end, field)
+        if length == -1 { return (p, -1) }
+        guard length >= 0, Int(length) <= end - p else {
+            throw RecordBatchError(.invalidStructure, "\(field) length \(length) is invalid for \(end - p) bytes")
         }
-        return slice
+        let start = p
+        p += Int(length)
+        return (start, length)
     }
 }

@@ -76,32 +76,45 @@ extension RecordBatch {
         guard Int(count) <= region.readableBytes / 7 else {
             throw RecordBatchError(.invalidStructure, "recordCount \(count) cannot fit in \(region.readableBytes) bytes")
         }
-        var iterator = RecordIterator(
-            region: region, recordCount: count, baseOffset: header.baseOffset, baseTimestamp: header.baseTimestamp)
-        iterator.decodeHeaders = false
         var summary = RecordBatchSummary(
             recordCount: Int(count), codec: codec, firstTimestamp: 0, lastTimestamp: 0, minTimestamp: .max,
             maxTimestamp: .min, offsetDeltaOfMaxTimestamp: 0, uncompressedRecordsBytes: region.readableBytes)
-        var expectedDelta: Int32 = 0
-        while let record = try iterator.next() {
-            guard record.offsetDelta == expectedDelta else {
-                throw RecordBatchError(.invalidStructure, "record \(expectedDelta) has offsetDelta \(record.offsetDelta)")
+        let baseTimestamp = header.baseTimestamp
+        // One pass over the region's bytes through one pointer: no Record values, no slices, and the same
+        // checks in the same order (and messages) as iterating `RecordIterator` (see `RawRecord.parse`).
+        let scanned: RecordBatchError? = region.withUnsafeReadableBytes { raw in
+            do throws(RecordBatchError) {
+                let end = raw.count
+                var position = 0
+                for expectedDelta in 0..<count {
+                    guard position < end, let base = raw.baseAddress else {
+                        throw RecordBatchError(.invalidStructure, "records region ends with \(count - expectedDelta) records missing")
+                    }
+                    let record = try RawRecord.parse(base, &position, end, headers: nil)
+                    guard record.offsetDelta == expectedDelta else {
+                        throw RecordBatchError(.invalidStructure, "record \(expectedDelta) has offsetDelta \(record.offsetDelta)")
+                    }
+                    if requireKeys, record.keyLength < 0 {
+                        throw RecordBatchError(.invalidStructure, "record \(expectedDelta) has a null key on a compacted topic")
+                    }
+                    let timestamp = baseTimestamp &+ record.timestampDelta
+                    if expectedDelta == 0 { summary.firstTimestamp = timestamp }
+                    summary.lastTimestamp = timestamp
+                    summary.minTimestamp = Swift.min(summary.minTimestamp, timestamp)
+                    if timestamp > summary.maxTimestamp {
+                        summary.maxTimestamp = timestamp
+                        summary.offsetDeltaOfMaxTimestamp = record.offsetDelta
+                    }
+                }
+                guard position == end else {
+                    throw RecordBatchError(.invalidStructure, "\(end - position) bytes follow the last record")
+                }
+                return nil
+            } catch {
+                return error
             }
-            if requireKeys, record.key == nil {
-                throw RecordBatchError(.invalidStructure, "record \(expectedDelta) has a null key on a compacted topic")
-            }
-            let timestamp = iterator.timestamp(of: record)
-            if expectedDelta == 0 { summary.firstTimestamp = timestamp }
-            summary.lastTimestamp = timestamp
-            summary.minTimestamp = Swift.min(summary.minTimestamp, timestamp)
-            if timestamp > summary.maxTimestamp {
-                summary.maxTimestamp = timestamp
-                summary.offsetDeltaOfMaxTimestamp = record.offsetDelta
-            }
-            expectedDelta += 1
         }
-        // The iterator yields exactly recordCount records or throws, so this holds; assert it anyway.
-        assert(expectedDelta == count, "record iterator yielded \(expectedDelta) of \(count) records")
+        if let scanned { throw scanned }
         return summary
     }
 

@@ -20,6 +20,9 @@ public struct ReplicationConfig: Hashable, Sendable {
     public var allowDegraded = false
     /// Upper bound on record bytes per partition in one fetch response (the first batch always whole).
     public var maxFetchBytes = 1 << 20
+    /// Upper bound on record bytes in one whole fetch response (partitions past it are answered empty and
+    /// served by the next fetch), so a catching-up replica of many partitions stays under the frame limit.
+    public var maxFetchResponseBytes = 32 << 20
 
     public init(nodeId: NodeId, peerId: NodeId, initialRole: Role) {
         precondition(nodeId != peerId, "a pair needs two node ids")
@@ -46,6 +49,8 @@ public enum ProduceFailure: Hashable, Sendable {
     case invalidBatch(String)
     /// KAFKA_STORAGE_ERROR: the node went offline.
     case storage(String)
+    /// UNKNOWN_TOPIC_OR_PARTITION: the partition does not exist (its topic was deleted meanwhile).
+    case unknownPartition
 }
 
 /// Why a primary acknowledges without its replica.

@@ -14,8 +14,14 @@ public protocol ReplicatedLog: AnyObject {
     func append(_ batch: RecordBatch, leaderEpoch: Int32) throws(StorageError) -> PartitionLog.AppendInfo
     /// Whole batches from the one holding `offset`, at most `maxBytes` (the first batch always whole).
     func read(from offset: Int64, maxBytes: Int, upTo: Int64?) throws(StorageError) -> ByteBuffer
+    /// Replica: appends a batch of the primary byte for byte, keeping its base offset (≥ the log end
+    /// offset: compaction on the primary leaves gaps) and leader epoch.
+    func appendAsFollower(_ batch: RecordBatch) throws(StorageError) -> PartitionLog.AppendInfo
     /// Removes every offset ≥ `offset`.
     func truncate(to offset: Int64) throws(StorageError)
+    /// Replica: empties the log and restarts it at `offset` (the primary's retention deleted what the
+    /// replica would fetch next).
+    func reset(startingAt offset: Int64) throws(StorageError)
 }
 
 extension PartitionLog: ReplicatedLog {}
@@ -26,6 +32,13 @@ public protocol ReplicatedLogSet: AnyObject {
     var keys: [PartitionKey] { get }
     func log(_ key: PartitionKey) -> (any ReplicatedLog)?
     func create(_ key: PartitionKey) throws(StorageError) -> any ReplicatedLog
+    /// Whether a node in `role` may create an unknown partition. The broker answers false for a primary
+    /// (its partitions come from topic administration; an append to an unknown one fails, the node stays up).
+    func mayCreate(_ key: PartitionKey, role: Role) -> Bool
+}
+
+extension ReplicatedLogSet {
+    public func mayCreate(_ key: PartitionKey, role: Role) -> Bool { true }
 }
 
 /// Leader-epoch history of one partition: for each leader epoch, the offset of its first batch

@@ -69,7 +69,10 @@ public final class ReplicationNode {
     /// Opens the node: loads (or initialises and persists) its state, rebuilds every partition's epoch
     /// history from its batch headers. A node that was primary comes back as primary of a new incarnation
     /// (persisted first), synchronous: it acknowledges nothing until its replica has the records.
-    public init(config: ReplicationConfig, store: any ReplicationStateStore, logs: any ReplicatedLogSet, now: Int64) throws(StorageError) {
+    /// `highWatermarks`: the last checkpointed high watermark per partition (never above what was
+    /// acknowledged), so a restarted node serves what consumers already saw without waiting for its peer.
+    public init(config: ReplicationConfig, store: any ReplicationStateStore, logs: any ReplicatedLogSet, now: Int64,
+                highWatermarks: [PartitionKey: Int64] = [:]) throws(StorageError) {
         self.config = config
         self.store = store
         self.logs = logs
@@ -83,7 +86,9 @@ public final class ReplicationNode {
         self.leaderEpoch = LeaderEpoch(epoch: state.epoch, incarnation: state.role == .primary ? state.incarnation : 0)
         for key in logs.keys.sorted() {
             guard let log = logs.log(key) else { continue }
-            partitions[key] = PartitionState(key: key, log: log, history: try EpochHistory(scanning: log))
+            let p = PartitionState(key: key, log: log, history: try EpochHistory(scanning: log))
+            p.highWatermark = min(highWatermarks[key] ?? 0, log.logEndOffset)
+            partitions[key] = p
         }
         lastReplicaContact = now
         if state.role == .primary && !state.inSync { solo = .promotion }  // it was acknowledging alone: go on
@@ -117,17 +122,25 @@ public final class ReplicationNode {
     /// registers it as pending; it completes with `.acknowledged` once the high watermark covers it, or
     /// `.failed(.notEnoughReplicas)` at its deadline. Unknown partitions are created (or taken from the set).
     public func append(_ batch: RecordBatch, to key: PartitionKey, token: ProduceToken, now: Int64) -> [ReplicationAction] {
+        appendReporting(batch, to: key, token: token, now: now).actions
+    }
+
+    /// `append`, also returning where the batch went (nil when it was not appended: see the actions).
+    public func appendReporting(_ batch: RecordBatch, to key: PartitionKey, token: ProduceToken, now: Int64) -> (info: PartitionLog.AppendInfo?, actions: [ReplicationAction]) {
         var actions: [ReplicationAction] = []
-        guard offlineReason == nil else { return [.failed(token, .storage(offlineReason!))] }
-        guard state.role == .primary else { return [.failed(token, .notPrimary)] }
-        guard let p = partition(key, into: &actions) else { return actions + [.failed(token, .storage(offlineReason ?? "no log"))] }
+        guard offlineReason == nil else { return (nil, [.failed(token, .storage(offlineReason!))]) }
+        guard state.role == .primary else { return (nil, [.failed(token, .notPrimary)]) }
+        if partitions[key] == nil, logs.log(key) == nil, !logs.mayCreate(key, role: .primary) {
+            return (nil, [.failed(token, .unknownPartition)])  // deleted meanwhile: the node stays up
+        }
+        guard let p = partition(key, into: &actions) else { return (nil, actions + [.failed(token, .storage(offlineReason ?? "no log"))]) }
         let info: PartitionLog.AppendInfo
         do throws(StorageError) {
             info = try p.log.append(batch, leaderEpoch: leaderEpoch.packed)
         } catch {
-            if error.kind == .invalidBatch { return actions + [.failed(token, .invalidBatch(error.detail))] }
+            if error.kind == .invalidBatch { return (nil, actions + [.failed(token, .invalidBatch(error.detail))]) }
             goOffline("append to \(key): \(error)", into: &actions)
-            return actions + [.failed(token, .storage(error.description))]
+            return (nil, actions + [.failed(token, .storage(error.description))])
         }
         p.history.record(leaderEpoch, startOffset: info.baseOffset)
         p.pending.append(Pending(token: token, baseOffset: info.baseOffset, endOffset: info.lastOffset + 1, deadline: now + config.ackTimeoutMs))
@@ -136,7 +149,13 @@ public final class ReplicationNode {
             parkedFetch = nil
             answerFetch(parked.fetch, now: now, park: false, into: &actions)
         }
-        return actions
+        return (info, actions)
+    }
+
+    /// Forgets a partition whose topic was deleted (its pending produces fail); the log set closes it.
+    public func removePartition(_ key: PartitionKey) -> [ReplicationAction] {
+        guard let p = partitions.removeValue(forKey: key) else { return [] }
+        return p.pending.map { .failed($0.token, .unknownPartition) }
     }
 
     /// Registers a partition created locally (the broker's topic creation on the primary).
@@ -236,6 +255,17 @@ public final class ReplicationNode {
         return (.promoted(next), actions)
     }
 
+    /// The driver lost its connection to the peer (closed, refused): a replica stops counting its primary
+    /// as reachable at once, so `promote` needs no `force` after a crash of the primary.
+    public func peerUnreachable() {
+        if state.role == .replica { lastPrimaryContact = nil }
+    }
+
+    /// Milliseconds since the replica last heard its primary (nil: not since start, or unreachable).
+    public func primarySilence(now: Int64) -> Int64? { lastPrimaryContact.map { now - $0 } }
+    /// Milliseconds since the primary last heard its replica.
+    public func replicaSilence(now: Int64) -> Int64 { now - lastReplicaContact }
+
     // MARK: Messages
 
     public func receive(_ message: ReplicationMessage, now: Int64) -> [ReplicationAction] {
@@ -265,7 +295,14 @@ public final class ReplicationNode {
                 guard let p = partitions[part.key] else { continue }
                 p.replicaDurable = max(p.replicaDurable, part.durableOffset)
             }
+            let before = actions.count
             advanceHighWatermarks(now: now, into: &actions)
+            if let parked = parkedFetch, actions[before...].contains(where: { if case .highWatermark = $0 { true } else { false } }) {
+                // The replica learns the new high watermark now, not at the end of its long poll
+                // (consumers reading from the replica see acknowledged records promptly).
+                parkedFetch = nil
+                answerFetch(parked.fetch, now: now, park: false, into: &actions)
+            }
         case (.primary, .notice), (.primary, .fetchResponse):
             break  // same epoch: our own replica's notice; a response cannot come from our own epoch
         case (.replica, .fetchResponse(let response)):
@@ -291,6 +328,7 @@ public final class ReplicationNode {
         var answer: [ReplicaFetchResponse.Partition] = []
         var worthSending = false
         var listed = Set<PartitionKey>()
+        var responseBytes = 0
         for part in fetch.partitions {
             listed.insert(part.key)
             guard let p = partitions[part.key] else { continue }  // a partition this primary does not have
@@ -303,13 +341,16 @@ public final class ReplicationNode {
             } else {
                 // [0, fetchOffset) is identical on both nodes: the durable claim is about our records.
                 if current { p.replicaDurable = max(p.replicaDurable, min(part.durableOffset, part.fetchOffset)) }
-                if part.fetchOffset < log.logEndOffset {
+                if part.fetchOffset < log.logStartOffset {
+                    worthSending = true  // retention removed it here: the replica restarts at our log start
+                } else if part.fetchOffset < log.logEndOffset && responseBytes < config.maxFetchResponseBytes {
                     do throws(StorageError) {
                         response.records = try log.read(from: part.fetchOffset, maxBytes: config.maxFetchBytes, upTo: nil)
                     } catch {
                         goOffline("read \(part.key): \(error)", into: &actions)
                         return
                     }
+                    responseBytes += response.records.readableBytes
                     worthSending = worthSending || response.records.readableBytes > 0
                 }
             }
@@ -335,6 +376,7 @@ public final class ReplicationNode {
     /// fetch offset; otherwise the replica truncates to where that epoch ends here and asks again.
     private func divergence(of part: ReplicaFetch.Partition, in p: PartitionState) -> Divergence? {
         let log = p.log
+        if part.fetchOffset < log.logStartOffset { return nil }  // retention: answered with our log start instead
         guard let last = part.lastFetchedEpoch else {
             // Empty replica log: consistent as long as it starts where ours does.
             return part.fetchOffset <= log.logEndOffset ? nil : Divergence(epoch: nil, endOffset: log.logStartOffset)
@@ -414,14 +456,29 @@ public final class ReplicationNode {
                 if offlineReason != nil { return }
                 continue
             }
+            if fetchOffset < part.logStartOffset && part.records.readableBytes == 0 {
+                // The primary's retention removed what we would fetch: start over at its log start.
+                do throws(StorageError) {
+                    try log.reset(startingAt: part.logStartOffset)
+                } catch {
+                    goOffline("reset \(part.key): \(error)", into: &actions)
+                    return
+                }
+                p.history = EpochHistory()
+                p.matchedOffset = part.logStartOffset
+                p.reportedDurable = min(p.reportedDurable, part.logStartOffset)
+                actions.append(.truncated(part.key, to: part.logStartOffset))
+                continue
+            }
             // The primary confirmed our log up to fetchOffset is its own.
             p.matchedOffset = max(p.matchedOffset, fetchOffset)
             var scanner = RecordBatchScanner(part.records)
             while let (index, header) = scanner.next() {
-                guard header.baseOffset == log.logEndOffset else { break }  // a gap: storage cannot append at an offset
+                // ≥, not =: the primary's compaction may have removed whole batches (offsets keep their gaps).
+                guard header.baseOffset >= log.logEndOffset else { break }
                 let bytes = part.records.getSlice(at: index, length: header.totalSize)!
                 do throws(StorageError) {
-                    _ = try log.append(RecordBatch(unchecked: bytes, header: header), leaderEpoch: header.partitionLeaderEpoch)  // byte for byte
+                    _ = try log.appendAsFollower(RecordBatch(unchecked: bytes, header: header))  // byte for byte
                 } catch {
                     goOffline("replica append to \(part.key): \(error)", into: &actions)
                     return

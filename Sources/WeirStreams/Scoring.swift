@@ -279,8 +279,11 @@ public struct FeatureScoringProcessor: Processor {
 
     /// Host recovery helper: stages `deployment` (back-filled from `history`, the retained input records) unless it
     /// is already active or staged, e.g. after restoring a snapshot taken before the control record was applied.
+    /// A no-op when the same deployment is already staged at `activateAt`, or when it is active and nothing staged
+    /// would replace it before `activateAt` (so re-activating an earlier version, a rollback, is staged again).
     public mutating func ensureStaged(_ deployment: Deployment, activateAt: Int64, history: some Sequence<InputRecord>) throws {
-        guard active.id != deployment.id, !staged.contains(where: { $0.deployment.id == deployment.id }) else { return }
+        if staged.contains(where: { $0.deployment.id == deployment.id && $0.activateAt == activateAt }) { return }
+        if active.id == deployment.id, !staged.contains(where: { $0.activateAt <= activateAt }) { return }
         var backfill = Backfill(deployment)
         if let last = state.lastOffset {
             for r in history {

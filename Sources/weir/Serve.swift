@@ -6,6 +6,7 @@ import ServiceLifecycle
 import TOMLKit
 import UnixSignals
 import WeirBroker
+import WeirReplication
 
 /// `weir serve`: the Kafka-compatible broker. Every flag can also be set in a TOML file (`--config`);
 /// flags given on the command line win over the file.
@@ -19,6 +20,7 @@ struct Serve: AsyncParsableCommand {
               listen = "0.0.0.0:9092"
               advertise = "broker1.bank.internal:9092"
               node-id = 1
+            A two-node pair (synchronous replication, RPO = 0): start one node with --role primary and the             other with --role replica, each with --peer naming the other's Kafka listener and distinct             --node-id values; after that the persisted epoch and role win over --role.
             """)
 
     @Option(name: .long, help: "TOML file with any of the options below (command-line flags override it).")
@@ -54,6 +56,23 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Processors file (YAML) for the in-broker risk engine: preprocessors and models (docs/risk-engine.md).")
+    var processors: String?
+    @Option(name: .long, help: "Pair mode: this node's first role, primary or replica (needs --peer).")
+    var role: String?
+
+    @Option(name: .long, help: "Pair mode: the other node's Kafka listener HOST:PORT (also what clients are told when it is primary).")
+    var peer: String?
+
+    @Option(name: .customLong("peer-node-id"), help: "Pair mode: the other node's id (default: 2 if this node is 1, else 1).")
+    var peerNodeId: Int32?
+
+    @Option(name: .customLong("allow-degraded"), help: "Pair mode: acknowledge with the primary's fsync alone while the replica is lost (breaks RPO = 0; logged, metered, audited). Default false.")
+    var allowDegraded: Bool?
+
+    @Option(name: .customLong("replication-timeout-ms"), help: "Pair mode: a write not replicated within this fails with NOT_ENOUGH_REPLICAS (default 5000).")
+    var replicationTimeoutMs: Int64?
+
     func run() async throws {
         let file = try config.map(ServeFileConfig.load) ?? ServeFileConfig()
         var settings = BrokerConfiguration()
@@ -70,8 +89,27 @@ struct Serve: AsyncParsableCommand {
         settings.maxFrameBytes = try maxRequestBytes ?? file.int("max-request-bytes") ?? settings.maxFrameBytes
         guard settings.defaultPartitions >= 1 else { throw ValidationError("--default-partitions must be at least 1") }
         guard settings.nodeId >= 0 else { throw ValidationError("--node-id must not be negative") }
+        let roleText = role ?? file.string("role")
+        let peerText = peer ?? file.string("peer")
+        switch (roleText, peerText) {
+        case (nil, nil): break
+        case (nil, _): throw ValidationError("--peer needs --role primary|replica")
+        case (_, nil): throw ValidationError("--role needs --peer HOST:PORT (the other node of the pair)")
+        case (let r?, let p?):
+            guard let initialRole = Role(rawValue: r) else { throw ValidationError("--role: expected primary or replica, got '\(r)'") }
+            let peerAddress = try HostPort(parsing: p, option: "--peer")
+            let peerId = try peerNodeId ?? file.int("peer-node-id").map { Int32($0) } ?? (settings.nodeId == 1 ? 2 : 1)
+            guard peerId != settings.nodeId, peerId >= 0 else { throw ValidationError("--peer-node-id must differ from --node-id (\(settings.nodeId))") }
+            var pair = PairConfiguration(initialRole: initialRole, peerHost: peerAddress.host, peerPort: peerAddress.port, peerNodeId: peerId)
+            pair.allowDegraded = try allowDegraded ?? file.bool("allow-degraded") ?? false
+            pair.ackTimeoutMs = try replicationTimeoutMs ?? file.int("replication-timeout-ms").map { Int64($0) } ?? 5_000
+            guard pair.ackTimeoutMs >= 100 else { throw ValidationError("--replication-timeout-ms must be at least 100") }
+            settings.pair = pair
+        }
         let metricsText = metrics ?? file.string("metrics") ?? "127.0.0.1:9644"
         let metricsAddress = metricsText == "off" ? nil : try HostPort(parsing: metricsText, option: "--metrics")
+
+        let engine = try ProcessorsService.load(processors ?? file.string("processors"))
 
         let levelText = logLevel ?? file.string("log-level") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level: unknown level '\(levelText)'") }
@@ -92,7 +130,7 @@ struct Serve: AsyncParsableCommand {
             broker: broker, host: listenAddress.host, port: listenAddress.port,
             metrics: metricsAddress.map { ($0.host, $0.port) }, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
+            services: [.init(service: server)] + ProcessorsService.services(engine, broker: broker, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -119,7 +157,8 @@ struct HostPort {
 struct ServeFileConfig {
     static let knownKeys: Set<String> = [
         "data", "listen", "advertise", "node-id", "metrics", "auto-create-topics", "default-partitions",
-        "group-initial-rebalance-delay-ms", "max-request-bytes", "log-level",
+        "group-initial-rebalance-delay-ms", "max-request-bytes", "log-level", "processors",
+        "role", "peer", "peer-node-id", "allow-degraded", "replication-timeout-ms",
     ]
     var table: TOMLTable = TOMLTable()
     var path = ""

@@ -15,10 +15,11 @@ import Testing
         "WeirStorage": ["WeirRecords", "WeirCompression", "NIOCore", "Logging"],
         "WeirTestSupport": ["WeirRecords", "WeirStorage", "NIOCore"],
         "WeirReplication": ["WeirStorage", "WeirRecords", "NIOCore", "Logging"],
-        "WeirBroker": ["WeirProtocol", "WeirStorage", "WeirRecords", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle"],
+        "WeirBroker": ["WeirProtocol", "WeirStorage", "WeirRecords", "WeirReplication", "NIOCore", "NIOPosix", "NIOHTTP1", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle"],
         "WeirStreams": ["WeirRecords", "WeirPMML", "NIOCore", "Logging", "Yams"],
+        "WeirEngine": ["WeirBroker", "WeirClient", "WeirStreams", "WeirRecords", "WeirProtocol", "WeirPMML", "NIOCore", "Logging", "Yams"],
         "WeirClient": ["WeirProtocol", "WeirRecords", "NIOCore", "NIOPosix"],
-        "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "UnixSignals", "TOMLKit"],
+        "weir": ["WeirPMML", "WeirStorage", "WeirRecords", "WeirProtocol", "WeirBroker", "WeirClient", "WeirReplication", "WeirStreams", "WeirEngine", "Yams", "ArgumentParser", "NIOCore", "NIOPosix", "Logging", "ServiceLifecycle", "UnixSignals", "TOMLKit"],
     ]
 
     /// Libraries that must never appear below the broker, whatever the allow-list says.

@@ -6,6 +6,7 @@ import Testing
 import WeirBroker
 import WeirProtocol
 import WeirRecords
+import WeirTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,7 @@ final class TestBroker: @unchecked Sendable {  // safe: fields set once in init;
     let port: Int
     private let task: Task<Void, any Error>
 
-    static func start(directory: String? = nil, configure: (inout BrokerConfiguration) -> Void = { _ in }) async throws -> TestBroker {
+    static func start(directory: String? = nil, port: Int = 0, configure: (inout BrokerConfiguration) -> Void = { _ in }) async throws -> TestBroker {
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("weir-broker-\(UUID().uuidString)").path
         var config = BrokerConfiguration()
         config.dataDirectory = dir
@@ -26,7 +27,7 @@ final class TestBroker: @unchecked Sendable {  // safe: fields set once in init;
         var logger = Logger(label: "test-broker")
         logger.logLevel = .error
         let broker = try Broker(configuration: config, logger: logger)
-        let server = KafkaServer(broker: broker, host: "127.0.0.1", port: 0, metrics: ("127.0.0.1", 0), logger: logger)
+        let server = KafkaServer(broker: broker, host: "127.0.0.1", port: port, metrics: ("127.0.0.1", 0), logger: logger)
         let task = Task { try await server.run() }
         await server.waitUntilBound()
         return TestBroker(directory: dir, server: server, port: server.boundPort!, task: task)
@@ -114,11 +115,36 @@ final class WireClient {
         return body
     }
 
+    /// `call` on a thread of its own: a test must not block one of the two cooperative-pool threads that the
+    /// in-process broker's actors (the group coordinator) need to answer it.
+    func callAsync<R: KafkaRequestBody, S: KafkaResponseBody>(_ request: R, version: Int16, as: S.Type) async throws -> S {
+        try await onDedicatedThread { try self.call(request, version: version, as: S.self) }
+    }
+
     /// True when the broker closed the connection (reads EOF within the timeout).
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) == 0
     }
+}
+
+/// A TCP port free right now on 127.0.0.1 (bound to port 0, read, released): for a pair whose nodes
+/// must know each other's port before either starts.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0 else { throw TestError("bind failed: errno \(errno)") }
+    var bound = sockaddr_in()
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: bound.sin_port))
 }
 
 struct TestError: Error, CustomStringConvertible {
@@ -171,3 +197,5 @@ func httpGet(port: Int, path: String) throws -> String {
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+extension WireClient: @unchecked Sendable {}  // one test task uses each client at a time

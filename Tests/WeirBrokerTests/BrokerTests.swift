@@ -15,13 +15,13 @@ import WeirStorage
         var expected: [String] = []
         for (round, codec) in [CompressionCodec.none, .gzip, .lz4].enumerated() {
             let vs = (0..<50).map { "r\(round)-\($0)" }
-            let answer = try c.call(produceRequest(topic: "orders", batch: try makeBatch(vs, keys: vs, codec: codec)), version: 7, as: ProduceResponse.self)
+            let answer = try await c.callAsync(produceRequest(topic: "orders", batch: try makeBatch(vs, keys: vs, codec: codec)), version: 7, as: ProduceResponse.self)
             let p = try #require(answer.responses.first?.partitionResponses.first)
             #expect(p.errorCode == .none)
             #expect(p.baseOffset == Int64(round * 50))
             expected += vs
         }
-        let fetched = try c.call(fetchRequest(topic: "orders", offset: 0), version: 11, as: FetchResponse.self)
+        let fetched = try await c.callAsync(fetchRequest(topic: "orders", offset: 0), version: 11, as: FetchResponse.self)
         let part = try #require(fetched.responses.first?.partitions.first)
         #expect(part.errorCode == .none)
         #expect(part.highWatermark == 150)
@@ -37,14 +37,14 @@ import WeirStorage
         defer { tb.removeData() }
         do {
             let c = try WireClient(port: tb.port)
-            _ = try c.call(produceRequest(topic: "t", batch: try makeBatch(["a", "b", "c"])), version: 7, as: ProduceResponse.self)
+            _ = try await c.callAsync(produceRequest(topic: "t", batch: try makeBatch(["a", "b", "c"])), version: 7, as: ProduceResponse.self)
         }
         await tb.stop()
         let again = try await TestBroker.start(directory: tb.directory)
         let c = try WireClient(port: again.port)
-        let fetched = try c.call(fetchRequest(topic: "t", offset: 0), version: 11, as: FetchResponse.self)
+        let fetched = try await c.callAsync(fetchRequest(topic: "t", offset: 0), version: 11, as: FetchResponse.self)
         #expect(try values(in: fetched.responses[0].partitions[0].records).map(\.value) == ["a", "b", "c"])
-        let next = try c.call(produceRequest(topic: "t", batch: try makeBatch(["d"])), version: 7, as: ProduceResponse.self)
+        let next = try await c.callAsync(produceRequest(topic: "t", batch: try makeBatch(["d"])), version: 7, as: ProduceResponse.self)
         #expect(next.responses[0].partitionResponses[0].baseOffset == 3)
         await again.stop()
     }
@@ -53,37 +53,37 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        let pid = try c.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
+        let pid = try await c.callAsync(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
         #expect(pid.errorCode == .none)
         #expect(pid.producerId >= 0)
         let first = try makeBatch(["a", "b"], producerId: pid.producerId, epoch: pid.producerEpoch, sequence: 0)
-        let r1 = try c.call(produceRequest(topic: "idem", batch: first), version: 7, as: ProduceResponse.self)
+        let r1 = try await c.callAsync(produceRequest(topic: "idem", batch: first), version: 7, as: ProduceResponse.self)
         #expect(r1.responses[0].partitionResponses[0].baseOffset == 0)
         // The same batch again (a retry): answered with the original offset, not appended twice.
-        let r2 = try c.call(produceRequest(topic: "idem", batch: first), version: 7, as: ProduceResponse.self)
+        let r2 = try await c.callAsync(produceRequest(topic: "idem", batch: first), version: 7, as: ProduceResponse.self)
         #expect(r2.responses[0].partitionResponses[0].errorCode == .none)
         #expect(r2.responses[0].partitionResponses[0].baseOffset == 0)
         // A gap in sequence numbers is refused.
         let gap = try makeBatch(["z"], producerId: pid.producerId, epoch: pid.producerEpoch, sequence: 5)
-        let r3 = try c.call(produceRequest(topic: "idem", batch: gap), version: 7, as: ProduceResponse.self)
+        let r3 = try await c.callAsync(produceRequest(topic: "idem", batch: gap), version: 7, as: ProduceResponse.self)
         #expect(r3.responses[0].partitionResponses[0].errorCode == .outOfOrderSequenceNumber)
         // The next in-order batch is accepted.
         let next = try makeBatch(["c"], producerId: pid.producerId, epoch: pid.producerEpoch, sequence: 2)
-        let r4 = try c.call(produceRequest(topic: "idem", batch: next), version: 7, as: ProduceResponse.self)
+        let r4 = try await c.callAsync(produceRequest(topic: "idem", batch: next), version: 7, as: ProduceResponse.self)
         #expect(r4.responses[0].partitionResponses[0].baseOffset == 2)
-        let fetched = try c.call(fetchRequest(topic: "idem", offset: 0), version: 11, as: FetchResponse.self)
+        let fetched = try await c.callAsync(fetchRequest(topic: "idem", offset: 0), version: 11, as: FetchResponse.self)
         #expect(try values(in: fetched.responses[0].partitions[0].records).map(\.value) == ["a", "b", "c"])
         await tb.stop()
 
         // Producer state is rebuilt from the log after a restart: the retry is still a duplicate.
         let again = try await TestBroker.start(directory: tb.directory)
         let c2 = try WireClient(port: again.port)
-        let r5 = try c2.call(produceRequest(topic: "idem", batch: next), version: 7, as: ProduceResponse.self)
+        let r5 = try await c2.callAsync(produceRequest(topic: "idem", batch: next), version: 7, as: ProduceResponse.self)
         #expect(r5.responses[0].partitionResponses[0].baseOffset == 2)
-        let fetched2 = try c2.call(fetchRequest(topic: "idem", offset: 0), version: 11, as: FetchResponse.self)
+        let fetched2 = try await c2.callAsync(fetchRequest(topic: "idem", offset: 0), version: 11, as: FetchResponse.self)
         #expect(try values(in: fetched2.responses[0].partitions[0].records).count == 3)
         // A fresh id is never one handed out before the restart.
-        let pid2 = try c2.call(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
+        let pid2 = try await c2.callAsync(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
         #expect(pid2.producerId > pid.producerId)
         await again.stop()
     }
@@ -95,24 +95,24 @@ import WeirStorage
         var corrupt = try makeBatch(["x", "y"])
         let at = corrupt.readerIndex + corrupt.readableBytes - 1
         corrupt.setInteger(corrupt.getInteger(at: at, as: UInt8.self)! ^ 0xFF, at: at)
-        let r1 = try c.call(produceRequest(topic: "bad", batch: corrupt), version: 7, as: ProduceResponse.self)
+        let r1 = try await c.callAsync(produceRequest(topic: "bad", batch: corrupt), version: 7, as: ProduceResponse.self)
         #expect(r1.responses[0].partitionResponses[0].errorCode == .corruptMessage)
         let truncated = try makeBatch(["x", "y"]).getSlice(at: 0, length: 40)!
-        let r2 = try c.call(produceRequest(topic: "bad", batch: truncated), version: 7, as: ProduceResponse.self)
+        let r2 = try await c.callAsync(produceRequest(topic: "bad", batch: truncated), version: 7, as: ProduceResponse.self)
         #expect(r2.responses[0].partitionResponses[0].errorCode == .corruptMessage)
-        let r3 = try c.call(produceRequest(topic: "bad/../name", batch: try makeBatch(["x"])), version: 7, as: ProduceResponse.self)
+        let r3 = try await c.callAsync(produceRequest(topic: "bad/../name", batch: try makeBatch(["x"])), version: 7, as: ProduceResponse.self)
         #expect(r3.responses[0].partitionResponses[0].errorCode == .invalidTopicException)
-        let r4 = try c.call(produceRequest(topic: "bad", partition: 7, batch: try makeBatch(["x"])), version: 7, as: ProduceResponse.self)
+        let r4 = try await c.callAsync(produceRequest(topic: "bad", partition: 7, batch: try makeBatch(["x"])), version: 7, as: ProduceResponse.self)
         #expect(r4.responses[0].partitionResponses[0].errorCode == .unknownTopicOrPartition)
-        let r5 = try c.call(produceRequest(topic: "bad", batch: try makeBatch(["x"]), acks: 2), version: 7, as: ProduceResponse.self)
+        let r5 = try await c.callAsync(produceRequest(topic: "bad", batch: try makeBatch(["x"]), acks: 2), version: 7, as: ProduceResponse.self)
         #expect(r5.responses[0].partitionResponses[0].errorCode == .invalidRequiredAcks)
         // Oversize for the topic's max.message.bytes.
         let create = CreateTopicsRequest(topics: [.init(name: "small", numPartitions: 1, replicationFactor: 1, configs: [.init(name: "max.message.bytes", value: "200")])])
-        #expect(try c.call(create, version: 4, as: CreateTopicsResponse.self).topics[0].errorCode == .none)
+        #expect(try await c.callAsync(create, version: 4, as: CreateTopicsResponse.self).topics[0].errorCode == .none)
         let big = try makeBatch([String(repeating: "v", count: 500)])
-        let r6 = try c.call(produceRequest(topic: "small", batch: big), version: 7, as: ProduceResponse.self)
+        let r6 = try await c.callAsync(produceRequest(topic: "small", batch: big), version: 7, as: ProduceResponse.self)
         #expect(r6.responses[0].partitionResponses[0].errorCode == .messageTooLarge)
-        let end = try c.call(ListOffsetsRequest(topics: [.init(name: "bad", partitions: [.init(partitionIndex: 0, timestamp: -1)]), .init(name: "small", partitions: [.init(partitionIndex: 0, timestamp: -1)])]), version: 5, as: ListOffsetsResponse.self)
+        let end = try await c.callAsync(ListOffsetsRequest(topics: [.init(name: "bad", partitions: [.init(partitionIndex: 0, timestamp: -1)]), .init(name: "small", partitions: [.init(partitionIndex: 0, timestamp: -1)])]), version: 5, as: ListOffsetsResponse.self)
         #expect(end.topics.map { $0.partitions[0].offset } == [0, 0])
         await tb.stop()
     }
@@ -121,7 +121,7 @@ import WeirStorage
         let tb = try await TestBroker.start { $0.maxFrameBytes = 1 << 20 }
         defer { tb.removeData() }
         let healthy = try WireClient(port: tb.port)
-        _ = try healthy.call(produceRequest(topic: "ok", batch: try makeBatch(["1"])), version: 7, as: ProduceResponse.self)
+        _ = try await healthy.callAsync(produceRequest(topic: "ok", batch: try makeBatch(["1"])), version: 7, as: ProduceResponse.self)
 
         let oversize = try WireClient(port: tb.port)
         try oversize.sendRaw([0x10, 0x00, 0x00, 0x00])  // 256 MiB frame size
@@ -150,7 +150,7 @@ import WeirStorage
         #expect(body.apiKeys.contains { $0.apiKey == ApiKey.produce.rawValue })
 
         // The healthy connection is untouched.
-        let r = try healthy.call(produceRequest(topic: "ok", batch: try makeBatch(["2"])), version: 7, as: ProduceResponse.self)
+        let r = try await healthy.callAsync(produceRequest(topic: "ok", batch: try makeBatch(["2"])), version: 7, as: ProduceResponse.self)
         #expect(r.responses[0].partitionResponses[0].baseOffset == 1)
         await tb.stop()
     }
@@ -159,11 +159,11 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let producer = try WireClient(port: tb.port)
-        _ = try producer.call(produceRequest(topic: "lp", batch: try makeBatch(["a"])), version: 7, as: ProduceResponse.self)
+        _ = try await producer.callAsync(produceRequest(topic: "lp", batch: try makeBatch(["a"])), version: 7, as: ProduceResponse.self)
         let consumer = try WireClient(port: tb.port)
         // Nothing beyond offset 1: waits about max_wait_ms, answers empty.
         let started = Date()
-        let empty = try consumer.call(fetchRequest(topic: "lp", offset: 1, maxWaitMs: 300), version: 11, as: FetchResponse.self)
+        let empty = try await consumer.callAsync(fetchRequest(topic: "lp", offset: 1, maxWaitMs: 300), version: 11, as: FetchResponse.self)
         let waited = Date().timeIntervalSince(started)
         #expect(waited >= 0.25 && waited < 5)
         #expect(try values(in: empty.responses[0].partitions[0].records).isEmpty)
@@ -171,13 +171,13 @@ import WeirStorage
         _ = try consumer.send(fetchRequest(topic: "lp", offset: 1, maxWaitMs: 10_000), version: 11)
         try await Task.sleep(for: .milliseconds(100))
         let produceStart = Date()
-        _ = try producer.call(produceRequest(topic: "lp", batch: try makeBatch(["b"])), version: 7, as: ProduceResponse.self)
+        _ = try await producer.callAsync(produceRequest(topic: "lp", batch: try makeBatch(["b"])), version: 7, as: ProduceResponse.self)
         let frame = try #require(try consumer.readFrame())
         #expect(Date().timeIntervalSince(produceStart) < 5)
         let woken = try FetchResponse.decodeFrame(frame, version: 11).body
         #expect(try values(in: woken.responses[0].partitions[0].records).map(\.value) == ["b"])
         // Out of range.
-        let oor = try consumer.call(fetchRequest(topic: "lp", offset: 99), version: 11, as: FetchResponse.self)
+        let oor = try await consumer.callAsync(fetchRequest(topic: "lp", offset: 99), version: 11, as: FetchResponse.self)
         #expect(oor.responses[0].partitions[0].errorCode == .offsetOutOfRange)
         await tb.stop()
     }
@@ -186,8 +186,8 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        _ = try c.call(produceRequest(topic: "ts", batch: try makeBatch(["a", "b", "c"], timestamp: 1000)), version: 7, as: ProduceResponse.self)
-        _ = try c.call(produceRequest(topic: "ts", batch: try makeBatch(["d", "e"], timestamp: 2000)), version: 7, as: ProduceResponse.self)
+        _ = try await c.callAsync(produceRequest(topic: "ts", batch: try makeBatch(["a", "b", "c"], timestamp: 1000)), version: 7, as: ProduceResponse.self)
+        _ = try await c.callAsync(produceRequest(topic: "ts", batch: try makeBatch(["d", "e"], timestamp: 2000)), version: 7, as: ProduceResponse.self)
         func lookup(_ ts: Int64) throws -> (Int64, Int64) {
             let r = try c.call(ListOffsetsRequest(topics: [.init(name: "ts", partitions: [.init(partitionIndex: 0, timestamp: ts)])]), version: 5, as: ListOffsetsResponse.self)
             return (r.topics[0].partitions[0].offset, r.topics[0].partitions[0].timestamp)
@@ -205,57 +205,57 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        let created = try c.call(CreateTopicsRequest(topics: [
+        let created = try await c.callAsync(CreateTopicsRequest(topics: [
             .init(name: "payments", numPartitions: 3, replicationFactor: 1, configs: [.init(name: "cleanup.policy", value: "compact")]),
             .init(name: "bad name!", numPartitions: 1, replicationFactor: 1),
             .init(name: "weird-config", numPartitions: 1, replicationFactor: 1, configs: [.init(name: "no.such.config", value: "1")]),
             .init(name: "zero", numPartitions: 0, replicationFactor: 1),
         ]), version: 4, as: CreateTopicsResponse.self)
         #expect(created.topics.map(\.errorCode) == [.none, .invalidTopicException, .invalidConfig, .invalidPartitions])
-        let again = try c.call(CreateTopicsRequest(topics: [.init(name: "payments", numPartitions: 3, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        let again = try await c.callAsync(CreateTopicsRequest(topics: [.init(name: "payments", numPartitions: 3, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
         #expect(again.topics[0].errorCode == .topicAlreadyExists)
 
-        let meta = try c.call(MetadataRequest(topics: [.init(name: "payments")]), version: 8, as: MetadataResponse.self)
+        let meta = try await c.callAsync(MetadataRequest(topics: [.init(name: "payments")]), version: 8, as: MetadataResponse.self)
         #expect(meta.topics[0].partitions.count == 3)
         #expect(meta.brokers.first?.port == Int32(9092) || meta.brokers.first != nil)
 
         // Compacted topic: records without keys are refused.
-        let keyless = try c.call(produceRequest(topic: "payments", batch: try makeBatch(["v"])), version: 7, as: ProduceResponse.self)
+        let keyless = try await c.callAsync(produceRequest(topic: "payments", batch: try makeBatch(["v"])), version: 7, as: ProduceResponse.self)
         #expect(keyless.responses[0].partitionResponses[0].errorCode != .none)
 
         // Describe, alter (incremental), describe.
         let describe = DescribeConfigsRequest(resources: [.init(resourceType: 2, resourceName: "payments", configurationKeys: ["cleanup.policy", "retention.ms"])])
-        let d1 = try c.call(describe, version: 2, as: DescribeConfigsResponse.self)
+        let d1 = try await c.callAsync(describe, version: 2, as: DescribeConfigsResponse.self)
         #expect(d1.results[0].configs.first { $0.name == "cleanup.policy" }?.value == "compact")
         let alter = IncrementalAlterConfigsRequest(resources: [.init(resourceType: 2, resourceName: "payments", configs: [
             .init(name: "retention.ms", configOperation: 0, value: "60000"),
             .init(name: "cleanup.policy", configOperation: 2, value: "delete"),
         ])])
-        #expect(try c.call(alter, version: 0, as: IncrementalAlterConfigsResponse.self).responses[0].errorCode == .none)
-        let d2 = try c.call(describe, version: 2, as: DescribeConfigsResponse.self)
+        #expect(try await c.callAsync(alter, version: 0, as: IncrementalAlterConfigsResponse.self).responses[0].errorCode == .none)
+        let d2 = try await c.callAsync(describe, version: 2, as: DescribeConfigsResponse.self)
         #expect(d2.results[0].configs.first { $0.name == "retention.ms" }?.value == "60000")
         #expect(d2.results[0].configs.first { $0.name == "cleanup.policy" }?.value == "compact,delete")
         let badAlter = IncrementalAlterConfigsRequest(resources: [.init(resourceType: 2, resourceName: "payments", configs: [.init(name: "retention.ms", configOperation: 0, value: "soon")])])
-        #expect(try c.call(badAlter, version: 0, as: IncrementalAlterConfigsResponse.self).responses[0].errorCode == .invalidConfig)
+        #expect(try await c.callAsync(badAlter, version: 0, as: IncrementalAlterConfigsResponse.self).responses[0].errorCode == .invalidConfig)
 
         // Partitions only grow.
-        let grow = try c.call(CreatePartitionsRequest(topics: [.init(name: "payments", count: 5)]), version: 1, as: CreatePartitionsResponse.self)
+        let grow = try await c.callAsync(CreatePartitionsRequest(topics: [.init(name: "payments", count: 5)]), version: 1, as: CreatePartitionsResponse.self)
         #expect(grow.results[0].errorCode == .none)
-        let shrink = try c.call(CreatePartitionsRequest(topics: [.init(name: "payments", count: 2)]), version: 1, as: CreatePartitionsResponse.self)
+        let shrink = try await c.callAsync(CreatePartitionsRequest(topics: [.init(name: "payments", count: 2)]), version: 1, as: CreatePartitionsResponse.self)
         #expect(shrink.results[0].errorCode == .invalidPartitions)
 
         // Configs and partition count survive a restart.
         await tb.stop()
         let restarted = try await TestBroker.start(directory: tb.directory)
         let c2 = try WireClient(port: restarted.port)
-        let meta2 = try c2.call(MetadataRequest(topics: [.init(name: "payments")]), version: 8, as: MetadataResponse.self)
+        let meta2 = try await c2.callAsync(MetadataRequest(topics: [.init(name: "payments")]), version: 8, as: MetadataResponse.self)
         #expect(meta2.topics[0].partitions.count == 5)
-        let d3 = try c2.call(describe, version: 2, as: DescribeConfigsResponse.self)
+        let d3 = try await c2.callAsync(describe, version: 2, as: DescribeConfigsResponse.self)
         #expect(d3.results[0].configs.first { $0.name == "retention.ms" }?.value == "60000")
 
-        let deleted = try c2.call(DeleteTopicsRequest(topicNames: ["payments", "never-was"], timeoutMs: 1000), version: 3, as: DeleteTopicsResponse.self)
+        let deleted = try await c2.callAsync(DeleteTopicsRequest(topicNames: ["payments", "never-was"], timeoutMs: 1000), version: 3, as: DeleteTopicsResponse.self)
         #expect(deleted.responses.map(\.errorCode) == [.none, .unknownTopicOrPartition])
-        let meta3 = try c2.call(MetadataRequest(topics: nil), version: 8, as: MetadataResponse.self)
+        let meta3 = try await c2.callAsync(MetadataRequest(topics: nil), version: 8, as: MetadataResponse.self)
         #expect(!meta3.topics.contains { $0.name == "payments" })
         await restarted.stop()
     }
@@ -264,9 +264,9 @@ import WeirStorage
         let tb = try await TestBroker.start { $0.defaultPartitions = 2 }
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        let noCreate = try c.call(MetadataRequest(topics: [.init(name: "later")], allowAutoTopicCreation: false), version: 8, as: MetadataResponse.self)
+        let noCreate = try await c.callAsync(MetadataRequest(topics: [.init(name: "later")], allowAutoTopicCreation: false), version: 8, as: MetadataResponse.self)
         #expect(noCreate.topics[0].errorCode == .unknownTopicOrPartition)
-        let create = try c.call(MetadataRequest(topics: [.init(name: "later")], allowAutoTopicCreation: true), version: 8, as: MetadataResponse.self)
+        let create = try await c.callAsync(MetadataRequest(topics: [.init(name: "later")], allowAutoTopicCreation: true), version: 8, as: MetadataResponse.self)
         #expect(create.topics[0].errorCode == .none)
         #expect(create.topics[0].partitions.count == 2)
         await tb.stop()
@@ -274,7 +274,7 @@ import WeirStorage
         let off = try await TestBroker.start { $0.autoCreateTopics = false }
         defer { off.removeData() }
         let c2 = try WireClient(port: off.port)
-        let refused = try c2.call(MetadataRequest(topics: [.init(name: "x")], allowAutoTopicCreation: true), version: 8, as: MetadataResponse.self)
+        let refused = try await c2.callAsync(MetadataRequest(topics: [.init(name: "x")], allowAutoTopicCreation: true), version: 8, as: MetadataResponse.self)
         #expect(refused.topics[0].errorCode == .unknownTopicOrPartition)
         await off.stop()
     }
@@ -283,7 +283,7 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        _ = try c.call(produceRequest(topic: "m", batch: try makeBatch(["a"])), version: 7, as: ProduceResponse.self)
+        _ = try await c.callAsync(produceRequest(topic: "m", batch: try makeBatch(["a"])), version: 7, as: ProduceResponse.self)
         await tb.broker.refreshGauges()
         let port = try #require(tb.server.boundMetricsPort)
         let text = try httpGet(port: port, path: "/metrics")
@@ -333,8 +333,8 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "a", numPartitions: 2, replicationFactor: 1), .init(name: "b", numPartitions: 1, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
-        _ = try c.call(DeleteTopicsRequest(topicNames: ["a"], timeoutMs: 1000), version: 3, as: DeleteTopicsResponse.self)
+        _ = try await c.callAsync(CreateTopicsRequest(topics: [.init(name: "a", numPartitions: 2, replicationFactor: 1), .init(name: "b", numPartitions: 1, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        _ = try await c.callAsync(DeleteTopicsRequest(topicNames: ["a"], timeoutMs: 1000), version: 3, as: DeleteTopicsResponse.self)
         await tb.stop()
         // A deletion recorded in the log but interrupted before the directory went (a crash): finished on start.
         let metadata = try MetadataLog(dataDirectory: tb.directory, disk: POSIXDisk(), logger: Logger(label: "test"))
@@ -358,16 +358,16 @@ import WeirStorage
         let tb = try await TestBroker.start()
         defer { tb.removeData() }
         let c = try WireClient(port: tb.port)
-        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "known", numPartitions: 2, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        _ = try await c.callAsync(CreateTopicsRequest(topics: [.init(name: "known", numPartitions: 2, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
         let commit = OffsetCommitRequest(groupId: "standalone", generationId: -1, memberId: "", topics: [
             .init(name: "known", partitions: [.init(partitionIndex: 1, committedOffset: 42, committedMetadata: "m")]),
             .init(name: "missing", partitions: [.init(partitionIndex: 0, committedOffset: 7)]),
         ])
-        let answer = try c.call(commit, version: 7, as: OffsetCommitResponse.self)
+        let answer = try await c.callAsync(commit, version: 7, as: OffsetCommitResponse.self)
         let byTopic = Dictionary(uniqueKeysWithValues: answer.topics.map { ($0.name, $0.partitions.map(\.errorCode)) })
         #expect(byTopic["known"] == [.none])
         #expect(byTopic["missing"] == [.unknownTopicOrPartition])
-        let fetched = try c.call(OffsetFetchRequest(groupId: "standalone", topics: [.init(name: "known", partitionIndexes: [0, 1])]), version: 5, as: OffsetFetchResponse.self)
+        let fetched = try await c.callAsync(OffsetFetchRequest(groupId: "standalone", topics: [.init(name: "known", partitionIndexes: [0, 1])]), version: 5, as: OffsetFetchResponse.self)
         #expect(fetched.topics.first?.partitions.map(\.committedOffset) == [-1, 42])
         await tb.stop()
     }

@@ -56,6 +56,7 @@ final class ManualPair {
         let disk: SimulatedDisk
         var open: [PartitionKey: PartitionLog] = [:]
         var known: Set<PartitionKey> = []
+        var config = LogConfig()
         init(disk: SimulatedDisk) { self.disk = disk }
         var keys: [PartitionKey] { known.sorted() }
         func log(_ key: PartitionKey) -> (any ReplicatedLog)? {
@@ -64,7 +65,7 @@ final class ManualPair {
         }
         func create(_ key: PartitionKey) throws(StorageError) -> any ReplicatedLog {
             if let log = open[key] { return log }
-            let log = try PartitionLog(directory: "/data/\(key)", disk: disk, logger: SimulatedPair.quietLogger, clock: { 0 })
+            let log = try PartitionLog(directory: "/data/\(key)", config: config, disk: disk, logger: SimulatedPair.quietLogger, clock: { 0 })
             open[key] = log
             known.insert(key)
             return log
@@ -185,6 +186,49 @@ final class ManualPair {
         let y = try pair.b.logs.open[key]!.read(from: 0, maxBytes: 1 << 20, upTo: nil)
         #expect(x == y)
         #expect(RecordBatchHeader(y, at: y.readerIndex)!.partitionLeaderEpoch == pair.a.core.leaderEpoch.packed)
+    }
+
+    @Test func replicaFollowsTheOffsetGapsCompactionLeaves() throws {
+        let pair = try ManualPair()
+        try pair.settle()
+        pair.produce(pair.a, key, token: 1)  // offsets 0-1
+        try pair.settle()
+        // Compaction on the primary removed offsets 2..<10 (simulated: the next batch sits at offset 10).
+        let log = pair.a.logs.open[key]!
+        var later = makeTestBatch(records: 2, valueSize: 10, seed: 7)
+        later.assign(baseOffset: 10, partitionLeaderEpoch: pair.a.core.leaderEpoch.packed)
+        _ = try log.appendAsFollower(RecordBatch(unchecked: later.bytes, header: RecordBatchHeader(later.bytes, at: later.bytes.readerIndex)!))
+        pair.produce(pair.a, key, token: 2)  // offsets 12-13
+        try pair.settle()
+        let replica = pair.b.logs.open[key]!
+        #expect(replica.logEndOffset == 14)
+        #expect(pair.a.acks.contains(ProduceToken(2)))
+        #expect(try log.read(from: 0, maxBytes: 1 << 20, upTo: nil) == replica.read(from: 0, maxBytes: 1 << 20, upTo: nil))
+    }
+
+    @Test func aReplicaBehindThePrimarysLogStartRestartsThere() throws {
+        let pair = try ManualPair()
+        try pair.settle()
+        pair.b.logs.config.segmentBytes = 256
+        pair.a.logs.config.segmentBytes = 256
+        pair.a.logs.config.retentionBytes = 600
+        // The replica is away while the primary writes many small segments and retention deletes the oldest.
+        for token in UInt64(1)...20 { pair.produce(pair.a, PartitionKey("audit", 0), token: token) }
+        try pair.a.runSyncs(now: pair.now)
+        let primaryLog = pair.a.logs.open[PartitionKey("audit", 0)]!
+        #expect(try primaryLog.applyRetention() > 0)
+        let start = primaryLog.logStartOffset
+        #expect(start > 0)
+        pair.a.outbox.removeAll()
+        try pair.settle()
+        let replicaLog = try #require(pair.b.logs.open[PartitionKey("audit", 0)])
+        #expect(replicaLog.logStartOffset == start)
+        #expect(replicaLog.logEndOffset == primaryLog.logEndOffset)
+        #expect(try primaryLog.read(from: start, maxBytes: 1 << 20, upTo: nil) == replicaLog.read(from: start, maxBytes: 1 << 20, upTo: nil))
+        // Writes are acknowledged again once the replica caught up.
+        pair.produce(pair.a, PartitionKey("audit", 0), token: 99)
+        try pair.settle()
+        #expect(pair.a.acks.contains(ProduceToken(99)))
     }
 
     @Test func failsWithNotEnoughReplicasWhenTheReplicaIsSilent() throws {

@@ -41,6 +41,11 @@ final class CheckedLog: ReplicatedLog {
     var durableOffset: Int64 { inner.durableOffset }
     func append(_ batch: RecordBatch, leaderEpoch: Int32) throws(StorageError) -> PartitionLog.AppendInfo { try inner.append(batch, leaderEpoch: leaderEpoch) }
     func read(from offset: Int64, maxBytes: Int, upTo: Int64?) throws(StorageError) -> ByteBuffer { try inner.read(from: offset, maxBytes: maxBytes, upTo: upTo) }
+    func appendAsFollower(_ batch: RecordBatch) throws(StorageError) -> PartitionLog.AppendInfo { try inner.appendAsFollower(batch) }
+    func reset(startingAt offset: Int64) throws(StorageError) {
+        world.checkTruncation(node: node, key: key, log: inner, to: offset)
+        try inner.reset(startingAt: offset)
+    }
     func truncate(to offset: Int64) throws(StorageError) {
         world.checkTruncation(node: node, key: key, log: inner, to: offset)
         try inner.truncate(to: offset)

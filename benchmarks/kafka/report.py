@@ -100,6 +100,21 @@ def main():
             if r.get("mode") == "consume-raw":
                 print(f"  minimal raw Fetch v4 client (rawfetch.py), {r['topic']}: {f(num(r, 'MBps') / 1000, 2)} GB/s of record batches"
                       f"  ({r['MB_per_response']} MB per response)")
+        # CPU per GB served (broker) and read (client), from the same runs: the rate on a shared machine follows the
+        # CPU share left by other sessions; CPU seconds per GB do not, and bound the rate on two free cores.
+        for client, label, key in (("consume", "librdkafka consumer", "mode"), ("consume-raw", "minimal Fetch client", "mode")):
+            for size in ("1024", "100"):
+                run = [r for r in rows if r.get("mode") == client and (r.get("size") == size or client == "consume-raw" and size == "1024")]
+                bcpu = [r for r in rows if r.get("mode") == "broker-cpu" and r.get("client") == client and r.get("size") == size]
+                ccpu = [r for r in rows if r.get("mode") == "client-cpu" and r.get("client") == client and r.get("size") == size]
+                if not (run and bcpu and ccpu):
+                    continue
+                gb = num(run[0], "MBps") * 3 / 1000  # every consume pass runs 3 s
+                if gb <= 0:
+                    continue
+                b, c = num(bcpu[0], "broker_cpu_s") / gb, num(ccpu[0], "client_cpu_s") / gb
+                print(f"  CPU per GB, {label}, {size} B: broker {f(b, 2)} s, client {f(c, 2)} s"
+                      f"  (two free cores would allow ~{f(min(1 / b, 1 / c, 2 / (b + c)), 1)} GB/s)")
         print()
         big = [r for r in cons if r["size"] == "1024"]
         if big:

@@ -9,7 +9,9 @@
 # Env: PEERS="redis nats postgres" (default; "none" skips them), SKIP_BUILD=1, SECTIONS="rss max consume peer"
 #      MAX_SECONDS (3) / MAX_RUNS (3) per max-rate figure, MAX_QUEUE_KB (8192: client-side bound on queued records),
 #      DUR / WARM / PEER_REPS (1.5 / 0.5 / 3, the peers' shape), KEEP=1 keeps the scratch directory,
-#      MAX_RETRIES / QUIET_WAIT_S (1 / 15: the peers' redo of a contended run), PEERS_DIR.
+#      MAX_RETRIES / QUIET_WAIT_S (1 / 15: the peers' redo of a contended run), PEERS_DIR,
+#      WEIR_BIN (a weir binary to measure instead of this tree's release build; with SKIP_BUILD=1),
+#      CONSUME_OPTS ("-X KEY=VALUE ..." librdkafka settings for the consumer, over kload's defaults).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -39,7 +41,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "# building weir (release)" >&2
   (cd "$ROOT" && swift build -c release --product weir >&2)
 fi
-WEIR="$(cd "$ROOT" && swift build -c release --show-bin-path)/weir"
+WEIR="${WEIR_BIN:-$(cd "$ROOT" && swift build -c release --show-bin-path)/weir}"
 [ -x "$WEIR" ] || { echo "no $WEIR" >&2; exit 1; }
 gcc -O2 -Wall -Wextra -Werror -o "$WORK/kload" "$HERE/kload.c" -lrdkafka -lm
 KLOAD="$WORK/kload"
@@ -59,6 +61,16 @@ start_broker() { # name
   echo "# weir serve pid $BPID on $B, data $WORK/$1/data" >&2
 }
 rec() { tee -a "$RESULTS"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a process, in clock ticks
+ticks_to_s() { python3 -c "import os, sys; print(f'{int(sys.argv[1]) / os.sysconf(\"SC_CLK_TCK\"):.2f}')" "$1"; }
+with_cpu() { # client size CMD...: runs CMD, then prints a RESULT line with the CPU seconds it used
+  local client=$1 size=$2; shift 2
+  python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[3:])
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"RESULT mode=client-cpu client={sys.argv[1]} size={sys.argv[2]} client_cpu_s={u.ru_utime + u.ru_stime:.2f}", flush=True)
+sys.exit(r.returncode)' "$client" "$size" "$@"
+}
 note() { echo "$*" | rec >&2; }
 
 note "# $(date -u +%FT%TZ) $(uname -r) nproc=$(nproc) weir=$(cd "$ROOT" && git rev-parse --short HEAD) $(dpkg-query -W -f='librdkafka ${Version}' librdkafka1 2>/dev/null)"
@@ -86,8 +98,17 @@ for section in $SECTIONS; do
     if [[ " $SECTIONS " == *" consume "* ]]; then
       for size in 1024 100; do
         note "# consume $size B: foreign cpu $(foreign)%"
-        "$KLOAD" consume -b "$B" -t "max-$size" -s "$size" -S 3 | rec
-        [ "$size" = 1024 ] && python3 "$HERE/rawfetch.py" "$PORT" "max-$size" 3 8388608 | rec
+        # CPU seconds of broker and client beside the rate: on this shared machine the rate follows the CPU share
+        # other sessions leave, the CPU per GB does not.
+        b0=$(cpu_ticks "$BPID")
+        # shellcheck disable=SC2086 # CONSUME_OPTS is a list of -X KEY=VALUE words
+        with_cpu consume "$size" "$KLOAD" consume -b "$B" -t "max-$size" -s "$size" -S 3 ${CONSUME_OPTS:-} | rec
+        note "RESULT mode=broker-cpu client=consume size=$size broker_cpu_s=$(ticks_to_s $(( $(cpu_ticks "$BPID") - b0 )))"
+        if [ "$size" = 1024 ]; then
+          b0=$(cpu_ticks "$BPID")
+          with_cpu consume-raw "$size" python3 "$HERE/rawfetch.py" "$PORT" "max-$size" 3 8388608 | rec
+          note "RESULT mode=broker-cpu client=consume-raw size=$size broker_cpu_s=$(ticks_to_s $(( $(cpu_ticks "$BPID") - b0 )))"
+        fi
       done
     fi
     stop_broker ;;

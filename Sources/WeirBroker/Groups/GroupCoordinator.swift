@@ -53,6 +53,8 @@ public actor GroupCoordinator {
     let logger: Logger
     let config: GroupCoordinatorConfig
     let durabilityPool: NIOThreadPool
+    /// Where offsets-log records go: nil = `offsetsLog` fsynced here; in a pair, the replication node.
+    let writer: (any InternalLogWriter)?
     var groups: [String: ClassicGroup] = [:]
     var lastRetentionCheckMs: Int64
     /// After `shutdown()` no JoinGroup or SyncGroup is parked any more (the server is draining).
@@ -63,14 +65,34 @@ public actor GroupCoordinator {
     /// blocking waits for fsync.
     public init(
         offsetsLog: PartitionLog, clock: @escaping @Sendable () -> Int64, logger: Logger,
-        config: GroupCoordinatorConfig = GroupCoordinatorConfig(), durabilityPool: NIOThreadPool = .singleton
+        config: GroupCoordinatorConfig = GroupCoordinatorConfig(), durabilityPool: NIOThreadPool = .singleton,
+        writer: (any InternalLogWriter)? = nil
     ) throws(StorageError) {
         self.offsetsLog = offsetsLog
         self.clock = clock
         self.logger = logger
         self.config = config
         self.durabilityPool = durabilityPool
+        self.writer = writer
         self.lastRetentionCheckMs = clock()
+        self.groups = try Self.load(offsetsLog, clock: clock, logger: logger)
+    }
+
+    /// Rebuilds every group from the offsets log: a pair node that became primary takes over the groups
+    /// and offsets its old primary replicated (members rejoin; committed offsets are all there), and one that
+    /// became replica forgets its members. Parked JoinGroup/SyncGroup requests answer NOT_COORDINATOR.
+    public func reload() {
+        answerParked(.notCoordinator)
+        do throws(StorageError) {
+            groups = try Self.load(offsetsLog, clock: clock, logger: logger)
+            isShutDown = false
+        } catch {
+            logger.error("cannot reload groups from the offsets log", metadata: ["error": "\(error)"])
+            groups = [:]
+        }
+    }
+
+    private static func load(_ offsetsLog: PartitionLog, clock: () -> Int64, logger: Logger) throws(StorageError) -> [String: ClassicGroup] {
         let replayed = try OffsetsLogReplay.replay(offsetsLog, logger: logger)
         let now = clock()
         var loaded: [String: ClassicGroup] = [:]
@@ -82,10 +104,10 @@ public actor GroupCoordinator {
             group.offsets = offsets
             loaded[groupId] = group
         }
-        self.groups = loaded
         logger.info(
             "group coordinator loaded",
             metadata: ["groups": "\(loaded.count)", "offsets": "\(replayed.offsets.values.reduce(0) { $0 + $1.count })"])
+        return loaded
     }
 
     /// A group as its last metadata record left it: Stable with its members (whose sessions restart now),
@@ -196,10 +218,14 @@ public actor GroupCoordinator {
     /// the server's drain does not wait for rebalances; commits and fetches keep working until the log closes.
     public func shutdown() {
         isShutDown = true
+        answerParked(.notCoordinator)
+    }
+
+    private func answerParked(_ error: KafkaErrorCode) {
         for group in groups.values {
             for member in group.members {
-                member.resumeJoin(Self.joinError(member.memberId, .notCoordinator))
-                member.resumeSync(SyncGroupResponse(errorCode: .notCoordinator))
+                member.resumeJoin(Self.joinError(member.memberId, error))
+                member.resumeSync(SyncGroupResponse(errorCode: error))
             }
         }
     }
@@ -532,7 +558,7 @@ public actor GroupCoordinator {
         let generation = group.generationId
         var value = groupMetadataValue(group)
         for i in value.members.indices { value.members[i].assignment = assignments[value.members[i].memberId] ?? ByteBuffer() }
-        let target: Int64
+        let target: PendingWrite
         do throws(StorageError) {
             target = try appendRecords([(.groupMetadata(group: group.groupId), value.encoded())])
         } catch {
@@ -693,7 +719,7 @@ public actor GroupCoordinator {
             }
             return failed
         }
-        let target: Int64
+        let target: PendingWrite
         do throws(StorageError) {
             target = try appendRecords(records)
         } catch {
@@ -851,7 +877,7 @@ public actor GroupCoordinator {
 
     /// Appends one batch of offsets-log records (nil value = tombstone) and returns the offset that must
     /// become durable. Appends happen on the actor, so the log order is the order of state changes.
-    private func appendRecords(_ records: [(OffsetsLogKey, ByteBuffer?)]) throws(StorageError) -> Int64 {
+    private func appendRecords(_ records: [(OffsetsLogKey, ByteBuffer?)]) throws(StorageError) -> PendingWrite {
         var builder = RecordBatchBuilder()
         let now = clock()
         for (key, value) in records { builder.append(key: key.encoded(), value: value, timestamp: now) }
@@ -861,14 +887,26 @@ public actor GroupCoordinator {
         } catch {
             throw StorageError(.invalidBatch, "\(error)", batchError: error)
         }
-        return try offsetsLog.append(batch).lastOffset + 1
+        if let writer { return .replicated(writer.append(batch)) }  // appended in call order by the node
+        return .local(try offsetsLog.append(batch).lastOffset + 1)
     }
 
-    /// Waits, off the actor's executor, until the offsets log is fsynced below `target`. False on I/O failure.
-    private nonisolated func waitUntilDurable(_ target: Int64) async -> Bool {
+    /// An offsets-log append waiting to be acknowledged.
+    enum PendingWrite: Sendable {
+        /// Durable once the local log is fsynced below this offset.
+        case local(Int64)
+        /// Durable (on both nodes) when this completes.
+        case replicated(EventLoopFuture<Void>)
+    }
+
+    /// Waits, off the actor's executor, until the write is acknowledged. False on failure.
+    private nonisolated func waitUntilDurable(_ write: PendingWrite) async -> Bool {
         let log = offsetsLog
         do {
-            try await durabilityPool.runIfActive { try log.waitUntilDurable(target) }
+            switch write {
+            case .local(let target): try await durabilityPool.runIfActive { try log.waitUntilDurable(target) }
+            case .replicated(let future): try await future.get()
+            }
             return true
         } catch {
             logger.error("offsets log fsync failed", metadata: ["error": "\(error)"])

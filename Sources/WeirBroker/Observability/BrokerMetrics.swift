@@ -23,6 +23,11 @@ public final class BrokerMetrics: Sendable {
     private let connectionsGauge: CoreMetrics.Gauge
     private let connectionsTotal: CoreMetrics.Counter
     private let openConnections = Atomic<Int>(0)
+    private let replicationRoleGauge: CoreMetrics.Gauge
+    private let replicationEpochGauge: CoreMetrics.Gauge
+    private let replicationPeerGauge: CoreMetrics.Gauge
+    private let replicationAloneGauge: CoreMetrics.Gauge
+    private let replicationAloneSeconds: CoreMetrics.FloatingPointCounter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -41,7 +46,23 @@ public final class BrokerMetrics: Sendable {
         groupCommitRecorder = Recorder(label: "weir_group_commit_batches", dimensions: [], aggregate: true, factory: factory)
         connectionsGauge = CoreMetrics.Gauge(label: "weir_connections", dimensions: [], factory: factory)
         connectionsTotal = CoreMetrics.Counter(label: "weir_connections_accepted_total", dimensions: [], factory: factory)
+        replicationRoleGauge = CoreMetrics.Gauge(label: "weir_replication_primary", dimensions: [], factory: factory)
+        replicationEpochGauge = CoreMetrics.Gauge(label: "weir_replication_epoch", dimensions: [], factory: factory)
+        replicationPeerGauge = CoreMetrics.Gauge(label: "weir_replication_peer_connected", dimensions: [], factory: factory)
+        replicationAloneGauge = CoreMetrics.Gauge(label: "weir_replication_acknowledging_alone", dimensions: [], factory: factory)
+        replicationAloneSeconds = CoreMetrics.FloatingPointCounter(label: "weir_replication_alone_seconds_total", dimensions: [], factory: factory)
     }
+
+    /// Pair mode: 1 while this node is the primary; its fencing epoch.
+    func replicationState(primary: Bool, epoch: Int32) {
+        replicationRoleGauge.record(primary ? 1 : 0)
+        replicationEpochGauge.record(Int64(epoch))
+    }
+    func replicationPeer(connected: Bool) { replicationPeerGauge.record(connected ? 1 : 0) }
+    /// 1 while the primary acknowledges with its own fsync only (RPO = 0 does not hold meanwhile).
+    func replicationAlone(_ alone: Bool) { replicationAloneGauge.record(alone ? 1 : 0) }
+    /// Adds a finished period of acknowledging alone.
+    func replicationAloneTime(milliseconds: Int64) { replicationAloneSeconds.increment(by: Double(milliseconds) / 1000) }
 
     /// The Prometheus text exposition of every metric.
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import WeirProtocol
+import WeirReplication
 
 /// One client connection: decodes each frame into a request, hands it to the `Broker`, and writes the
 /// responses in request order (Kafka clients pipeline requests and match answers by order and id).
@@ -53,6 +54,23 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             close(context, reason: "unparsable request header: \(error)")
             return
         }
+        if header.apiKey == .weirReplication {
+            // One-way replication traffic from the peer node: no response.
+            guard let host = broker.replication else {
+                close(context, reason: "replication message sent to a node that is not in a pair")
+                return
+            }
+            do {
+                host.receive(try ReplicationMessage.decode(frame))
+            } catch {
+                close(context, reason: "undecodable replication message: \(error)")
+            }
+            return
+        }
+        if header.apiKey == .weirAdmin {
+            respondAdmin(context, header: header, future: broker.handleAdmin(frame, on: context.eventLoop))
+            return
+        }
         let request: KafkaRequest
         do {
             request = try KafkaRequest.decode(header: header, body: &frame)
@@ -99,14 +117,41 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 ])
             }
             guard !handler.closing else { return }
-            let pieces = response.encodeFramePieces(correlationId: header.correlationId, version: version)
-            for piece in pieces { context.write(handler.wrapOutboundOut(piece), promise: nil) }
+            for piece in response.encodeFrameIO(correlationId: header.correlationId, version: version) {
+                switch piece {
+                case .bytes(let bytes):
+                    context.write(handler.wrapOutboundOut(bytes), promise: nil)
+                case .file(let file):  // Fetch records still in a log file: sendfile, then close its descriptor
+                    let written = context.eventLoop.makePromise(of: Void.self)
+                    written.futureResult.whenComplete { _ in file.close() }
+                    context.write(NIOAny(IOData.fileRegion(file.region)), promise: written)
+                }
+            }
             context.flush()
         }.flatMapErrorWithEventLoop { error, eventLoop in
             let (handler, context) = loopBound.value
             handler.tracker.requestFinished()
             handler.inFlight -= 1
             handler.close(context, reason: "\(header.apiKey) v\(header.apiVersion) failed: \(error)")
+            return eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
+    /// Answers a Weir admin request (JSON body) in order with the other responses on this connection.
+    private func respondAdmin(_ context: ChannelHandlerContext, header: RequestHeader, future: EventLoopFuture<ByteBuffer>) {
+        let previous = tail ?? context.eventLoop.makeSucceededVoidFuture()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        tail = previous.flatMap { future }.map { body in
+            let (handler, context) = loopBound.value
+            guard !handler.closing else { return }
+            var out = context.channel.allocator.buffer(capacity: 8 + body.readableBytes)
+            out.writeInteger(Int32(4 + body.readableBytes))
+            out.writeInteger(header.correlationId)
+            out.writeImmutableBuffer(body)
+            context.writeAndFlush(handler.wrapOutboundOut(out), promise: nil)
+        }.flatMapErrorWithEventLoop { error, eventLoop in
+            let (handler, context) = loopBound.value
+            handler.close(context, reason: "admin request failed: \(error)")
             return eventLoop.makeSucceededVoidFuture()
         }
     }

@@ -97,7 +97,7 @@ public final class KafkaServer: Service, Sendable {
             var n = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
-                await broker.groups.tick()
+                if broker.isPrimary { await broker.groups.tick() }  // expiry writes records: the primary's job
                 n += 1
                 if n % 50 == 0 { await broker.refreshGauges() }
             }

@@ -41,13 +41,38 @@ public final class Partition: Sendable {
     /// Validates and appends one Produce partition payload; checks producer sequence numbers under the
     /// same lock as the append, so pipelined batches of one producer are ordered exactly once.
     public func append(_ bytes: ByteBuffer) -> AppendOutcome {
-        let config = log.config
-        let validated: RecordBatch
-        do throws(RecordBatchError) {
-            validated = try RecordBatch.validateForAppend(bytes, maxBatchBytes: config.maxMessageBytes, requireKeys: config.compacted).batch
-        } catch {
-            return .rejected(Self.errorCode(for: error), error.description)
+        switch validate(bytes) {
+        case .failure(let rejected): return rejected.outcome
+        case .success(let validated):
+            return append(validated: validated) { batch in
+                do throws(StorageError) { return .appended(try log.append(batch)) } catch {
+                    if let batchError = error.batchError { return .rejected(Self.errorCode(for: batchError), error.description) }
+                    return .rejected(.kafkaStorageError, error.description)
+                }
+            }
         }
+    }
+
+    /// A validation failure, as the produce answer.
+    public struct Rejection: Error {
+        public var outcome: AppendOutcome
+    }
+
+    /// Validates one Produce partition payload as exactly one RecordBatch v2 this partition accepts
+    /// (CPU only: runs on the connection's event loop, in parallel with other connections).
+    public func validate(_ bytes: ByteBuffer) -> Result<RecordBatch, Rejection> {
+        let config = log.config
+        do throws(RecordBatchError) {
+            return .success(try RecordBatch.validateForAppend(bytes, maxBatchBytes: config.maxMessageBytes, requireKeys: config.compacted).batch)
+        } catch {
+            return .failure(Rejection(outcome: .rejected(Self.errorCode(for: error), error.description)))
+        }
+    }
+
+    /// Appends a validated batch with `write` (the local log, or the replication node that stamps its
+    /// epoch), after the idempotence check; both under this partition's lock, so pipelined batches of one
+    /// producer are ordered exactly once. `write` answers `.appended` or `.rejected`.
+    public func append(validated: RecordBatch, write: (RecordBatch) -> AppendOutcome) -> AppendOutcome {
         let header = validated.header
         return state.withLock { state -> AppendOutcome in
             if header.isIdempotent {
@@ -64,13 +89,9 @@ public final class Partition: Sendable {
                 case .reject(let code, let why): return .rejected(code, why)
                 }
             }
-            let info: PartitionLog.AppendInfo
-            do throws(StorageError) { info = try log.append(validated) } catch {
-                if let batchError = error.batchError { return .rejected(Self.errorCode(for: batchError), error.description) }
-                return .rejected(.kafkaStorageError, error.description)
-            }
-            if header.isIdempotent { state.producers!.record(header, baseOffset: info.baseOffset) }
-            return .appended(info)
+            let outcome = write(validated)
+            if case .appended(let info) = outcome, header.isIdempotent { state.producers!.record(header, baseOffset: info.baseOffset) }
+            return outcome
         }
     }
 
@@ -102,6 +123,16 @@ public final class Partition: Sendable {
 
     public func cancelWait(_ id: UInt64) {
         _ = state.withLock { $0.waiters.removeValue(forKey: id) }
+    }
+
+    /// Sets the high watermark, also downwards (a pair node opening at its checkpointed high watermark).
+    func resetHighWatermark(to offset: Int64) {
+        state.withLock { $0.highWatermark = min(offset, log.logEndOffset) }
+    }
+
+    /// Forgets idempotent-producer state (a role change: the next primary rebuilds it from the log).
+    func resetProducerState() {
+        state.withLock { $0.producers = nil }
     }
 
     /// After the log was truncated or replaced (replication), producer state is rebuilt from the log.

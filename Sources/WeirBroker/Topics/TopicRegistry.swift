@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import WeirProtocol
+import WeirReplication
 import WeirStorage
 
 /// A topic: its partitions and configuration.
@@ -30,6 +31,18 @@ public final class TopicRegistry: Sendable {
     let metadata: MetadataLog
     /// Serialises create/delete/alter so metadata files and the map change together.
     private let adminLock = Mutex(())
+    /// The end of the catalogue records reflected in `topics` (a replica applies replicated ones up to its
+    /// high watermark; a primary applies its own as it writes them).
+    private let appliedCatalogueEnd: Mutex<Int64>
+    /// Pair mode: partitions opened or about to be closed, for the replication node.
+    private let hooks = Mutex<Hooks>(Hooks())
+    struct Hooks {
+        var opened: (@Sendable ([PartitionKey]) -> Void)?
+        var closing: (@Sendable ([PartitionKey]) throws -> Void)?
+    }
+
+    /// Names of Weir's internal logs: no topic may take them (replication addresses logs by name).
+    public static let reservedNames: Set<String> = [MetadataLog.directoryName, "__consumer_offsets"]
 
     struct TopicFile: Codable {
         var partitions: Int32
@@ -51,7 +64,7 @@ public final class TopicRegistry: Sendable {
 
     /// Opens every topic the metadata log names, recovering each partition's log; finishes a deletion a
     /// crash interrupted; adopts a topic directory the log does not know (written before the log existed).
-    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, metrics: BrokerMetrics? = nil) throws {
+    public init(dataDirectory: String, disk: any Disk, cleaner: LogCleaner, logger: Logger, metrics: BrokerMetrics? = nil, adoptUnknownDirectories: Bool = true) throws {
         self.metrics = metrics
         directory = dataDirectory + "/topics"
         self.disk = disk
@@ -71,7 +84,8 @@ public final class TopicRegistry: Sendable {
             let config = try Self.validated(state.config, source: "\(MetadataLog.directoryName) record of '\(name)'")
             found[name] = try Self.open(name: name, count: state.partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
         }
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where Self.nameProblem(name) == nil && !known.contains(name) {
+        // (Not in a pair: there the catalogue is written by replication only.)
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where adoptUnknownDirectories && Self.nameProblem(name) == nil && !known.contains(name) {
             let partitions = (try FileManager.default.contentsOfDirectory(atPath: "\(directory)/\(name)")).compactMap { Int32($0) }
             guard let count = partitions.max().map({ $0 + 1 }) else { continue }
             var overrides: [String: String] = [:]
@@ -85,7 +99,78 @@ public final class TopicRegistry: Sendable {
             found[name] = try Self.open(name: name, count: count, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
         }
         topics = Mutex(found)
+        appliedCatalogueEnd = Mutex(metadata.log.logEndOffset)
         logger.info("topics loaded", metadata: ["count": "\(found.count)"])
+    }
+
+    func setHooks(opened: @escaping @Sendable ([PartitionKey]) -> Void, closing: @escaping @Sendable ([PartitionKey]) throws -> Void) {
+        hooks.withLock { $0 = Hooks(opened: opened, closing: closing) }
+    }
+
+    private func recordChange(topic: String, state: MetadataLog.TopicState?) throws {
+        try metadata.record(topic: topic, state: state)
+        let end = metadata.log.logEndOffset
+        appliedCatalogueEnd.withLock { $0 = max($0, end) }
+    }
+
+    private func notifyOpened(_ name: String, from: Int, to: Int) {
+        guard from < to, let opened = hooks.withLock({ $0.opened }) else { return }
+        opened((from..<to).map { PartitionKey(name, Int32($0)) })
+    }
+
+    // MARK: Replica side (called on the replication executor only)
+
+    /// A partition the primary reports before the replicated catalogue named it here: opened with the
+    /// config the catalogue log holds for its topic so far (or the defaults); the catalogue fixes it later.
+    func ensureReplicaPartition(_ name: String, _ index: Int32) throws -> Partition {
+        if let p = partition(name, index) { return p }
+        guard Self.nameProblem(name) == nil, index >= 0, index < 100_000 else { throw BrokerError("invalid replicated partition \(name)-\(index)") }
+        let existing = topic(name)
+        let config = existing?.config ?? TopicConfig()
+        let t = try Self.open(name: name, count: index + 1, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: existing?.partitions ?? [])
+        topics.withLock { $0[name] = t }
+        return t.partitions[Int(index)]
+    }
+
+    /// Applies the replicated catalogue records below `end` not applied yet: topics created, grown,
+    /// reconfigured or deleted as the primary did. `closing` runs before a deleted topic's logs close.
+    /// Returns the partitions removed.
+    func applyReplicated(upTo end: Int64, closing: ([PartitionKey]) -> Void) throws -> [PartitionKey] {
+        let from = appliedCatalogueEnd.withLock { $0 }
+        guard end > from else { return [] }
+        var removed: [PartitionKey] = []
+        for change in try metadata.changes(from: from, to: end) {
+            let name = change.topic
+            guard let state = change.state else {
+                guard let t = topic(name) else { continue }
+                let keys = t.partitions.map { PartitionKey(name, $0.index) }
+                closing(keys)
+                close(t)
+                removed += keys
+                logger.info("topic deleted (replicated)", metadata: ["topic": "\(name)"])
+                continue
+            }
+            let config = try Self.validated(state.config, source: "replicated catalogue record of '\(name)'")
+            let existing = topic(name)
+            let t = try Self.open(name: name, count: max(state.partitions, Int32(existing?.partitions.count ?? 0)), config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: existing?.partitions ?? [])
+            if let existing, existing.config.overrides != config.overrides {
+                for p in existing.partitions { p.log.updateConfig(config.logConfig) }
+            }
+            topics.withLock { $0[name] = t }
+            if existing == nil { logger.info("topic created (replicated)", metadata: ["topic": "\(name)", "partitions": "\(state.partitions)"]) }
+        }
+        appliedCatalogueEnd.withLock { $0 = max($0, end) }
+        return removed
+    }
+
+    private func close(_ t: Topic) {
+        topics.withLock { _ = $0.removeValue(forKey: t.name) }
+        for p in t.partitions {
+            cleaner.unregister(p.log)
+            try? p.log.close()
+            p.advanceHighWatermark(to: Int64.max)  // wake long-polling fetchers: they will see the topic gone
+        }
+        Self.removeDirectory("\(directory)/\(t.name)", logger: logger)
     }
 
     private static func validated(_ overrides: [String: String], source: String) throws -> TopicConfig {
@@ -138,6 +223,7 @@ public final class TopicRegistry: Sendable {
     @discardableResult
     public func create(name: String, partitions: Int32, configs: [(String, String?)], validateOnly: Bool = false) throws(TopicError) -> Topic? {
         if let problem = Self.nameProblem(name) { throw TopicError(.invalidTopicException, problem) }
+        if Self.reservedNames.contains(name) { throw TopicError(.invalidTopicException, "topic name '\(name)' is reserved for Weir's internal log") }
         guard partitions >= 1, partitions <= 100_000 else { throw TopicError(.invalidPartitions, "number of partitions must be between 1 and 100000, got \(partitions)") }
         var config = TopicConfig()
         for (k, v) in configs {
@@ -153,9 +239,10 @@ public final class TopicRegistry: Sendable {
             }
             if validateOnly { return nil }
             do {
-                try metadata.record(topic: name, state: .init(partitions: partitions, config: config.overrides))
+                try recordChange(topic: name, state: .init(partitions: partitions, config: config.overrides))
                 let t = try Self.open(name: name, count: partitions, config: config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: [])
                 topics.withLock { $0[name] = t }
+                notifyOpened(name, from: 0, to: Int(partitions))
                 logger.info("topic created", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
                 return t
             } catch {
@@ -168,16 +255,14 @@ public final class TopicRegistry: Sendable {
     public func delete(name: String) throws(TopicError) {
         try adminLock.withLock { _ throws(TopicError) in
             guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
-            do { try metadata.record(topic: name, state: nil) } catch {
+            do { try recordChange(topic: name, state: nil) } catch {
                 throw TopicError(.kafkaStorageError, "cannot record the deletion of '\(name)': \(error)")
             }
-            topics.withLock { _ = $0.removeValue(forKey: name) }
-            for p in t.partitions {
-                cleaner.unregister(p.log)
-                try? p.log.close()
-                p.advanceHighWatermark(to: Int64.max)  // wake long-polling fetchers: they will see the topic gone
+            if let closing = hooks.withLock({ $0.closing }) {
+                // The replication node lets go of the partitions before their logs close.
+                try? closing(t.partitions.map { PartitionKey(name, $0.index) })
             }
-            Self.removeDirectory("\(directory)/\(name)", logger: logger)
+            close(t)
             logger.info("topic deleted", metadata: ["topic": "\(name)"])
         }
     }
@@ -192,9 +277,10 @@ public final class TopicRegistry: Sendable {
             guard count <= 100_000 else { throw TopicError(.invalidPartitions, "at most 100000 partitions") }
             if validateOnly { return }
             do {
-                try metadata.record(topic: name, state: .init(partitions: count, config: t.config.overrides))
+                try recordChange(topic: name, state: .init(partitions: count, config: t.config.overrides))
                 let grown = try Self.open(name: name, count: count, config: t.config, in: directory, disk: disk, cleaner: cleaner, logger: logger, metrics: metrics, existing: t.partitions)
                 topics.withLock { $0[name] = grown }
+                notifyOpened(name, from: t.partitions.count, to: Int(count))
             } catch {
                 throw TopicError(.kafkaStorageError, "cannot add partitions to '\(name)': \(error)")
             }
@@ -205,7 +291,7 @@ public final class TopicRegistry: Sendable {
     public func setConfig(name: String, _ config: TopicConfig) throws(TopicError) {
         try adminLock.withLock { _ throws(TopicError) in
             guard let t = topic(name) else { throw TopicError(.unknownTopicOrPartition, "topic '\(name)' does not exist") }
-            do { try metadata.record(topic: name, state: .init(partitions: Int32(t.partitions.count), config: config.overrides)) } catch {
+            do { try recordChange(topic: name, state: .init(partitions: Int32(t.partitions.count), config: config.overrides)) } catch {
                 throw TopicError(.kafkaStorageError, "cannot write config of '\(name)': \(error)")
             }
             for p in t.partitions { p.log.updateConfig(config.logConfig) }

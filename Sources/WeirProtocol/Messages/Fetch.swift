@@ -1,5 +1,8 @@
 // Fetch (API key 1), versions 4-11. Flexible from v12.
 // Field layouts: docs/kafka-wire-protocol.md §4 and Kafka's FetchRequest/Response.json schemas.
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 public struct FetchRequest: KafkaRequestBody {
@@ -210,7 +213,19 @@ public struct FetchResponse: KafkaResponseBody {
             /// The preferred read replica, or -1. (versions 11+)
             public var preferredReadReplica: Int32
             /// The record data (a slice; encoded without copying via encodePieces). (versions 0+)
-            public var records: ByteBuffer?
+            /// When the broker left them in a log file (`recordsFile`), reading this reads the file.
+            public var records: ByteBuffer? {
+                get { recordsFile.map { $0.bytes() } ?? storedRecords }
+                set {
+                    storedRecords = newValue
+                    recordsFile = nil
+                }
+            }
+            private var storedRecords: ByteBuffer?
+            /// The record data as a range of a log file, written with sendfile by `encodeFrameIO`; replaces `records`.
+            public var recordsFile: FileRecords? {
+                didSet { if recordsFile != nil { storedRecords = nil } }
+            }
 
             public init(partitionIndex: Int32 = 0, errorCode: KafkaErrorCode = .none, highWatermark: Int64 = 0, lastStableOffset: Int64 = -1, logStartOffset: Int64 = -1, abortedTransactions: [AbortedTransaction]? = nil, preferredReadReplica: Int32 = -1, records: ByteBuffer? = nil) {
                 self.partitionIndex = partitionIndex
@@ -220,7 +235,7 @@ public struct FetchResponse: KafkaResponseBody {
                 self.logStartOffset = logStartOffset
                 self.abortedTransactions = abortedTransactions
                 self.preferredReadReplica = preferredReadReplica
-                self.records = records
+                self.storedRecords = records
             }
 
             init(from b: inout ByteBuffer, version v: Int16, flexible f: Bool) throws(ProtocolDecodingError) {
@@ -244,7 +259,11 @@ public struct FetchResponse: KafkaResponseBody {
                 if v >= 5 { w.buffer.writeI64(logStartOffset) }
                 if v >= 4 { w.writeNullableArray(abortedTransactions, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) } }
                 if v >= 11 { w.buffer.writeI32(preferredReadReplica) }
-                w.writeRecords(records, flexible: f)
+                if let recordsFile {
+                    w.writeRecords(recordsFile, flexible: f)
+                } else {
+                    w.writeRecords(storedRecords, flexible: f)
+                }
                 w.buffer.writeTaggedFields(flexible: f)
             }
         }
@@ -313,4 +332,55 @@ public struct FetchResponse: KafkaResponseBody {
         w.writeArray(responses, flexible: f) { $1.encode(to: &$0, version: v, flexible: f) }
         w.buffer.writeTaggedFields(flexible: f)
     }
+}
+
+/// Record bytes left in a log file until they are written: `length` bytes at `offset` of a descriptor this object
+/// owns and closes (a duplicate of the segment's, so the log may close or delete the segment meanwhile). A broker
+/// writes them with sendfile (`region`); `bytes()` reads them for any other use. Equal only to itself.
+public final class FileRecords: Sendable, Hashable {
+    public let handle: NIOFileHandle
+    public let offset: Int
+    public let length: Int
+
+    public init(takingOwnershipOf descriptor: Int32, offset: Int, length: Int) {
+        self.handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+        self.offset = offset
+        self.length = length
+    }
+
+    deinit { close() }
+
+    /// Closes the descriptor (once the region is written, or never used); later calls do nothing.
+    public func close() {
+        if handle.isOpen { try? handle.close() }
+    }
+
+    /// The bytes as a region to write on a channel (sendfile); close this object once the write completes.
+    public var region: FileRegion { FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + length) }
+
+    /// Reads the bytes. Always `length` bytes: should the file have shrunk meanwhile, zeros pad the rest, so a
+    /// frame that announced `length` stays well-formed (the record set then fails its CRC at the reader).
+    public func bytes() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(length)
+        let (offset, length) = (self.offset, self.length)
+        let done: Int = (try? handle.withUnsafeFileDescriptor { fd in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+                var done = 0
+                while done < length {
+                    let n = pread(fd, raw.baseAddress! + done, length - done, off_t(offset + done))
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    done += n
+                }
+                return done
+            }
+            return buffer.readableBytes
+        }) ?? 0
+        if done < length { buffer.writeRepeatingByte(0, count: length - done) }
+        return buffer
+    }
+
+    public static func == (a: FileRecords, b: FileRecords) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }

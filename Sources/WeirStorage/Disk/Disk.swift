@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import WeirRecords
 
@@ -32,6 +37,18 @@ public protocol StorageFile: AnyObject, Sendable {
     func close()
     /// The OS descriptor, for sendfile; nil on simulated disks.
     var descriptor: Int32? { get }
+    /// A new descriptor for the same open file (close-on-exec), owned by the caller, who must close it: it
+    /// stays valid when this file is closed, evicted or removed. Nil when there is no descriptor (simulated
+    /// disks) or the process is out of descriptors.
+    func duplicateDescriptor() -> Int32?
+}
+
+extension StorageFile {
+    public func duplicateDescriptor() -> Int32? {
+        guard let fd = descriptor else { return nil }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        return copy >= 0 ? copy : nil
+    }
 }
 
 /// A storage failure. I/O errors take the partition offline; format errors are found by recovery.

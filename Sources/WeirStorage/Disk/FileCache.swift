@@ -134,6 +134,10 @@ final class CachedFile: StorageFile, @unchecked Sendable {  // safe: immutable; 
     }
 
     var descriptor: Int32? { nil }  // not stable across evictions; sendfile must borrow via the cache
+    /// Duplicated while the cached descriptor is pinned, so an eviction cannot close it meanwhile.
+    func duplicateDescriptor() -> Int32? {
+        try? cache.withFile(path) { f in f.duplicateDescriptor() }
+    }
     func size() throws(StorageError) -> Int { try cache.withFile(path) { f throws(StorageError) in try f.size() } }
     func write(_ bytes: NIOCore.ByteBuffer, at offset: Int) throws(StorageError) {
         try cache.withFile(path, writing: true) { f throws(StorageError) in try f.write(bytes, at: offset) }

@@ -26,6 +26,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     private var _logStartOffset: Int64 = 0
     private var _durableOffset: Int64 = 0
     private var syncInProgress = false
+    /// Segments rolled but not yet sealed on disk (fdatasync, indexes, recovery checkpoint). The next durability
+    /// wait seals them off the lock, before it moves the durable offset past them; until then retention keeps them.
+    private var unsealed: [Segment] = []
+    /// A segment file was created since the directory was last fsynced (the next durability wait fsyncs it).
+    private var directoryUnsynced = false
     /// Batches appended since the last fdatasync started: the group-commit size of the next one.
     private var batchesSinceSync = 0
     /// Told after every fdatasync: how many batches it made durable and how long it took.
@@ -76,6 +81,17 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// All or nothing: on an I/O error the partition goes offline and the partial write is cut off.
     @discardableResult
     public func append(_ batch: RecordBatch, leaderEpoch: Int32 = 0) throws(StorageError) -> AppendInfo {
+        try append(batch, leaderEpoch: leaderEpoch, followerBase: nil)
+    }
+
+    /// A replica's append of its primary's batch, byte for byte: base offset and leader epoch as the batch
+    /// carries them. The base may lie above the log end offset (the primary's compaction leaves gaps).
+    @discardableResult
+    public func appendAsFollower(_ batch: RecordBatch) throws(StorageError) -> AppendInfo {
+        try append(batch, leaderEpoch: batch.header.partitionLeaderEpoch, followerBase: batch.header.baseOffset)
+    }
+
+    private func append(_ batch: RecordBatch, leaderEpoch: Int32, followerBase: Int64?) throws(StorageError) -> AppendInfo {
         var batch = batch
         guard batch.totalSize <= config.maxMessageBytes else {
             throw StorageError(.invalidBatch, "batch of \(batch.totalSize) bytes exceeds max.message.bytes \(config.maxMessageBytes)")
@@ -83,8 +99,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         monitor.lock()
         defer { monitor.unlock() }
         if let offlineReason { throw StorageError(.offline, "partition offline after: \(offlineReason)") }
-        let base = segments.last!.nextOffset
-        batch.assign(baseOffset: base, partitionLeaderEpoch: leaderEpoch)
+        let base = followerBase ?? segments.last!.nextOffset
+        guard base >= segments.last!.nextOffset else {  // offsets only ever increase
+            throw StorageError(.invalidBatch, "batch at offset \(base) is below the log end offset \(segments.last!.nextOffset)")
+        }
+        if followerBase == nil { batch.assign(baseOffset: base, partitionLeaderEpoch: leaderEpoch) }
         do throws(StorageError) {
             try rollIfNeeded(incoming: batch.totalSize)
             let active = segments.last!
@@ -141,13 +160,19 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             syncInProgress = true
             let goal = segments.last!.nextOffset
             let file = segments.last!.file
+            let sealing = unsealed.filter { s in segments.contains { $0 === s } }
+            let syncDirectory = directoryUnsynced
+            directoryUnsynced = false
             let covered = batchesSinceSync
             batchesSinceSync = 0
             let observer = syncObserver
             monitor.unlock()
             var failure: StorageError? = nil
             let started = DispatchTime.now().uptimeNanoseconds
-            do throws(StorageError) { try file.sync() } catch { failure = error }
+            do throws(StorageError) {
+                try seal(sealing, syncDirectory: syncDirectory)
+                try file.sync()
+            } catch { failure = error }
             observer?(covered, DispatchTime.now().uptimeNanoseconds - started)
             monitor.lock()
             syncInProgress = false
@@ -156,6 +181,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
                 monitor.broadcast()
                 throw failure
             }
+            unsealed.removeAll { s in sealing.contains { $0 === s } }
             _durableOffset = max(_durableOffset, goal)  // never moves back
             monitor.broadcast()
         }
@@ -180,11 +206,29 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         let full = active.size > 0 && active.size + incoming > _config.segmentBytes
         let old = active.size > 0 && now - active.createdAtMs >= _config.segmentMs
         guard full || old else { return }
-        try active.file.sync()  // the sealed segment is durable before the new one exists
-        try active.saveIndexes()
-        _durableOffset = max(_durableOffset, active.nextOffset)
-        try writeCheckpoint("recovery-point", active.nextOffset)
-        segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: active.nextOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now))
+        // No fsync here, under the lock and on the appender's thread: the next durability wait (group commit)
+        // fdatasyncs the old segment, saves its indexes, fsyncs the directory for the new file and only then
+        // writes the recovery checkpoint, off the lock (`seal`). Until then the old segment is like unsynced
+        // data of the active one: recovery scans it (the checkpoint is older) and retention keeps it.
+        unsealed.append(active)
+        segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: active.nextOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now, syncDirectory: false))
+        directoryUnsynced = true
+    }
+
+    /// Seals rolled segments on disk; run by the one thread doing a durability wait, off the lock. Truncation,
+    /// retention, a compaction swap and close wait for it (`syncInProgress`), so the segments and their
+    /// in-memory indexes do not change meanwhile.
+    private func seal(_ sealing: [Segment], syncDirectory: Bool) throws(StorageError) {
+        for segment in sealing { try segment.file.sync() }
+        if syncDirectory { try disk.syncDirectory(directory) }  // the new segments' entries
+        guard let last = sealing.last else { return }
+        for segment in sealing { try segment.saveIndexes() }
+        try writeCheckpoint("recovery-point", last.nextOffset)  // after the data it covers is durable
+    }
+
+    /// Waits (lock held) until no durability wait is sealing or syncing off the lock.
+    private func waitForSyncs() {
+        while syncInProgress { monitor.wait() }
     }
 
     private func takeOffline(_ error: StorageError) {
@@ -201,20 +245,34 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     public func read(from offset: Int64, maxBytes: Int, upTo: Int64? = nil) throws(StorageError) -> ByteBuffer {
         monitor.lock()
         defer { monitor.unlock() }
+        guard let (segment, position, end) = try locate(offset, upTo: upTo) else { return ByteBuffer() }
+        return try segment.read(from: position, maxBytes: maxBytes, endOffset: end)
+    }
+
+    /// The batches `read` returns, as a range of a segment file with a duplicated descriptor the caller owns
+    /// (for sendfile: the bytes never pass through user space), or as bytes on disks without descriptors.
+    public func readForSending(from offset: Int64, maxBytes: Int, upTo: Int64? = nil) throws(StorageError) -> LogSlice {
+        monitor.lock()
+        defer { monitor.unlock() }
+        guard let (segment, position, end) = try locate(offset, upTo: upTo) else { return .bytes(ByteBuffer()) }
+        return try segment.slice(from: position, maxBytes: maxBytes, endOffset: end)
+    }
+
+    /// Under the lock: the segment and position of the batch holding `offset` and the exclusive end offset,
+    /// or nil when nothing is readable there yet.
+    private func locate(_ offset: Int64, upTo: Int64?) throws(StorageError) -> (Segment, Int, Int64)? {
         let end = min(upTo ?? segments.last!.nextOffset, segments.last!.nextOffset)
         guard offset >= _logStartOffset, offset <= segments.last!.nextOffset else {
             throw StorageError(.offsetOutOfRange, "offset \(offset) outside [\(_logStartOffset), \(segments.last!.nextOffset)]")
         }
-        guard offset < end else { return ByteBuffer() }
+        guard offset < end else { return nil }
         var index = segmentIndex(containing: offset)
         while index < segments.count {
             let segment = segments[index]
-            if let position = try segment.position(of: offset) {
-                return try segment.read(from: position, maxBytes: maxBytes, endOffset: end)
-            }
+            if let position = try segment.position(of: offset) { return (segment, position, end) }
             index += 1  // offset falls in a gap left by compaction: continue in the next segment
         }
-        return ByteBuffer()
+        return nil
     }
 
     /// The base offset of the first batch whose maxTimestamp ≥ `timestamp`, or nil when none.
@@ -245,6 +303,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     /// Removes every offset ≥ `offset` (used when a replica's divergent suffix is discarded).
     public func truncate(to offset: Int64) throws(StorageError) {
         try monitor.withLock { () throws(StorageError) in
+            waitForSyncs()
             guard offset < segments.last!.nextOffset else { return }
             while segments.count > 1, segments.last!.baseOffset >= offset {
                 try segments.removeLast().delete()
@@ -255,8 +314,25 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
                 // the log end offset at `offset` across restarts, so no offset is ever handed out twice.
                 segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: clock()))
             }
+            unsealed.removeAll { s in s === segments.last! || !segments.contains { $0 === s } }  // deleted or active again
             _durableOffset = min(_durableOffset, segments.last!.nextOffset)
             try writeCheckpoint("recovery-point", min(_durableOffset, segments.last!.nextOffset))
+        }
+    }
+
+    /// Empties the log and restarts it at `offset`: every segment goes, an empty one based at `offset`
+    /// replaces them, and the log start offset is persisted first (a replica whose primary's retention
+    /// removed what it would fetch next).
+    public func reset(startingAt offset: Int64) throws(StorageError) {
+        try monitor.withLock { () throws(StorageError) in
+            waitForSyncs()  // a durability wait may be sealing segments off the lock
+            unsealed.removeAll()
+            try writeCheckpoint("log-start-offset", offset)  // first: a crash from here on reopens empty at `offset`
+            for segment in segments { try segment.delete() }
+            segments = [try Segment.create(disk: disk, directory: directory, baseOffset: offset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: clock())]
+            _logStartOffset = offset
+            _durableOffset = offset
+            try writeCheckpoint("recovery-point", offset)
         }
     }
 
@@ -265,6 +341,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     @discardableResult
     public func applyRetention(nowMs: Int64? = nil) throws(StorageError) -> Int {
         try monitor.withLock { () throws(StorageError) -> Int in
+            waitForSyncs()
             let now = nowMs ?? clock()
             var total = segments.reduce(0) { $0 + $1.size }
             var deleted = 0
@@ -276,7 +353,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
                 // Below the durable offset only: never delete what might still be rewritten.
                 // The next segment's base, not oldest.nextOffset: compaction may have emptied the tail.
                 let nextBase = segments[1].baseOffset
-                guard nextBase <= _durableOffset else { break }
+                guard nextBase <= _durableOffset, !unsealed.contains(where: { $0 === oldest }) else { break }
                 _logStartOffset = max(_logStartOffset, nextBase)
                 try writeCheckpoint("log-start-offset", _logStartOffset)  // persisted before the files go
                 total -= oldest.size
@@ -311,6 +388,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         }
         file.close()
         try monitor.withLock { () throws(StorageError) in
+            waitForSyncs()  // a seal writes index files off the lock
             guard let index = segments.firstIndex(where: { $0 === segment }), index < segments.count - 1 else {
                 try disk.remove(cleanedPath)
                 return
@@ -322,6 +400,7 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
             let (replacement, _) = try Segment.open(disk: disk, directory: directory, baseOffset: segment.baseOffset, indexIntervalBytes: _config.indexIntervalBytes, recover: false, nowMs: clock())
             try replacement.saveIndexes()
             segments[index] = replacement
+            unsealed.removeAll { $0 === segment }  // the replacement was fsynced with its directory entry
         }
     }
 
@@ -331,6 +410,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
     public func close() throws(StorageError) {
         try flush()
         try monitor.withLock { () throws(StorageError) in
+            waitForSyncs()
+            for segment in unsealed { try segment.file.sync() }  // normally none left after the flush
+            unsealed.removeAll()
+            if directoryUnsynced { try disk.syncDirectory(directory) }
+            directoryUnsynced = false
             for segment in segments { try segment.saveIndexes() }
             try writeCheckpoint("recovery-point", segments.last!.nextOffset)
             for segment in segments { segment.close() }
@@ -372,6 +456,11 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
                 }
                 break
             }
+        }
+        if let last = segments.last, last.nextOffset < _logStartOffset {
+            // A `reset(startingAt:)` interrupted by a crash: everything lies below the log start.
+            for segment in segments { try segment.delete() }
+            segments.removeAll()
         }
         if segments.isEmpty {
             segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: _logStartOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now))

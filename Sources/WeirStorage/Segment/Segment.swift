@@ -59,12 +59,13 @@ final class Segment: @unchecked Sendable {  // safe: only used under PartitionLo
         self.createdAtMs = nowMs
     }
 
-    /// Creates an empty segment and makes its directory entry durable.
-    static func create(disk: any Disk, directory: String, baseOffset: Int64, indexIntervalBytes: Int, nowMs: Int64) throws(StorageError) -> Segment {
+    /// Creates an empty segment and makes its directory entry durable (unless `syncDirectory` is false: then
+    /// the caller fsyncs the directory before it counts anything in the segment as durable).
+    static func create(disk: any Disk, directory: String, baseOffset: Int64, indexIntervalBytes: Int, nowMs: Int64, syncDirectory: Bool = true) throws(StorageError) -> Segment {
         let path = directory + "/" + fileName(baseOffset, ".log")
         let file = try disk.open(path, create: true)
         try file.truncate(to: 0)
-        try disk.syncDirectory(directory)  // a new segment is durable only with its directory entry
+        if syncDirectory { try disk.syncDirectory(directory) }  // a new segment is durable only with its directory entry
         return Segment(disk: disk, directory: directory, baseOffset: baseOffset, file: file, size: 0, indexIntervalBytes: indexIntervalBytes, nowMs: nowMs)
     }
 
@@ -202,17 +203,64 @@ final class Segment: @unchecked Sendable {  // safe: only used under PartitionLo
     /// Reads whole batches from `position`: at most `maxBytes` unless the first batch alone is
     /// larger (then that batch whole, KIP-74), and nothing at or past `endOffset`.
     func read(from position: Int, maxBytes: Int, endOffset: Int64) throws(StorageError) -> ByteBuffer {
-        let window = try file.read(count: min(size - position, max(maxBytes, RecordBatchHeader.size)), at: position)
-        var scanner = RecordBatchScanner(window, verifyCRC: false)
-        var end = window.readerIndex
-        while let (index, header) = scanner.next() {
-            guard header.lastOffset < endOffset else { break }
-            end = index + header.totalSize
+        let range = try byteRange(from: position, maxBytes: maxBytes, endOffset: endOffset)
+        guard !range.isEmpty else { return ByteBuffer() }
+        return try file.read(count: range.count, at: range.lowerBound)
+    }
+
+    /// The batches `read` returns, for sending: a byte range of this segment's file with a duplicated
+    /// descriptor (sendfile, no copy through user space), or the bytes when the disk has no descriptor.
+    func slice(from position: Int, maxBytes: Int, endOffset: Int64) throws(StorageError) -> LogSlice {
+        let range = try byteRange(from: position, maxBytes: maxBytes, endOffset: endOffset)
+        guard !range.isEmpty else { return .bytes(ByteBuffer()) }
+        if let descriptor = file.duplicateDescriptor() {
+            return .file(descriptor: descriptor, offset: range.lowerBound, length: range.count)
         }
-        if end == window.readerIndex, let header = RecordBatchHeader(window, at: window.readerIndex), header.lastOffset < endOffset {
-            return try file.read(count: header.totalSize, at: position)  // first batch larger than maxBytes
+        return .bytes(try file.read(count: range.count, at: range.lowerBound))
+    }
+
+    /// The bytes `read` returns, found from batch headers only: whole batches from `position` within
+    /// `max(maxBytes, one header)` bytes and below `endOffset`, or the first batch whole when it alone is
+    /// larger. The sparse offset index skips whole batches; the last stretch (about one index interval)
+    /// is walked header by header from small reads.
+    func byteRange(from position: Int, maxBytes: Int, endOffset: Int64) throws(StorageError) -> Range<Int> {
+        guard position < size else { return position..<position }
+        let limit = position + min(size - position, max(maxBytes, RecordBatchHeader.size))
+        var end = position
+        // An index entry at P ≤ limit names a batch start: the batches before it are whole and end by P,
+        // with offsets below the entry's base offset, which must not exceed endOffset.
+        var low = 0, high = offsetIndex.count - 1
+        while low <= high {
+            let mid = (low + high) / 2
+            let entry = offsetIndex[mid]
+            if Int(entry.position) <= limit && baseOffset + Int64(entry.relativeOffset) <= endOffset {
+                end = max(end, Int(entry.position))
+                low = mid + 1
+            } else {
+                high = mid - 1
+            }
         }
-        return window.getSlice(at: window.readerIndex, length: end - window.readerIndex) ?? ByteBuffer()
+        let chunkBytes = 16 << 10
+        var chunk = ByteBuffer()
+        var chunkStart = 0
+        while limit - end >= RecordBatchHeader.size {
+            if end < chunkStart || end + RecordBatchHeader.size > chunkStart + chunk.readableBytes {
+                chunk = try file.read(count: min(chunkBytes, limit - end), at: end)
+                chunkStart = end
+            }
+            guard let header = RecordBatchHeader(chunk, at: chunk.readerIndex + end - chunkStart),
+                header.batchLength >= RecordBatchHeader.minimumBatchLength,
+                header.totalSize <= limit - end, header.lastOffset < endOffset
+            else { break }
+            end += header.totalSize
+        }
+        if end == position {  // the first batch alone is larger than maxBytes: whole (KIP-74)
+            let head = try file.read(count: RecordBatchHeader.size, at: position)
+            if let header = RecordBatchHeader(head, at: head.readerIndex), header.lastOffset < endOffset {
+                return position..<min(position + header.totalSize, size)
+            }
+        }
+        return position..<end
     }
 
     /// Truncates so that the segment ends before `offset` (which must fall on a batch boundary

@@ -1,0 +1,112 @@
+import NIOCore
+import Synchronization
+import WeirBroker
+import WeirRecords
+import WeirStreams
+
+/// The log of the broker this process runs: committed reads of local partitions and appends through the
+/// broker's normal append path (`Broker.appendInternal`), with no network hop.
+public struct BrokerProcessorLog: ProcessorLog {
+    public let broker: Broker
+    public init(broker: Broker) { self.broker = broker }
+
+    public func partitionCount(_ topic: String) async throws -> Int32? {
+        broker.topics.topic(topic).map { Int32($0.partitions.count) }
+    }
+
+    public func ensureTopic(_ topic: String, partitions: Int32, compacted: Bool) async throws -> Int32 {
+        try broker.ensureTopic(topic, partitions: partitions, configs: compacted ? [("cleanup.policy", "compact")] : [])
+    }
+
+    public func read(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead {
+        let r = try broker.readCommitted(topic: topic, partition: partition, from: offset, maxBytes: maxBytes)
+        let from = max(offset, r.logStartOffset)
+        if r.records.readableBytes == 0 { return LogRead(records: [], next: max(from, min(offset, r.highWatermark)), end: r.highWatermark) }
+        let (records, next) = try decodeBatches(r.records, topic: topic, partition: partition, from: from)
+        return LogRead(records: records.filter { $0.offset < r.highWatermark }, next: min(next, r.highWatermark), end: r.highWatermark)
+    }
+
+    public func bounds(_ topic: String, _ partition: Int32) async throws -> (start: Int64, end: Int64) {
+        let b = try broker.committedBounds(topic: topic, partition: partition)
+        return (b.logStartOffset, b.highWatermark)
+    }
+
+    public func append(_ batches: [OutputBatch]) async throws {
+        // Each append enters the log before the next is issued (order kept); durability is awaited together.
+        var pending: [EventLoopFuture<InternalAppendResult>] = []
+        pending.reserveCapacity(batches.count)
+        for b in batches where !b.records.isEmpty {
+            pending.append(broker.appendInternal(try buildBatch(b.records), topic: b.topic, partition: b.partition))
+        }
+        var firstError: (any Error)?
+        for f in pending {
+            do { _ = try await f.get() } catch { if firstError == nil { firstError = error } }
+        }
+        if let firstError { throw firstError }
+    }
+
+    public func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], timeoutMs: Int) async {
+        let waits = WaitSet()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                waits.install(c)
+                for pos in positions {
+                    guard let p = broker.topics.partition(pos.topic, pos.partition) else { continue }
+                    if let id = p.waitForData(beyond: pos.offset, wake: { waits.fire() }) { waits.add(p, id) }
+                }
+                waits.timeout(after: timeoutMs)
+            }
+        } onCancel: {
+            waits.fire()
+        }
+        waits.cancelAll()
+    }
+}
+
+/// A one-shot wake-up shared by several partition waits and a timer.
+final class WaitSet: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Void, Never>?
+        var fired = false
+        var ids: [(Partition, UInt64)] = []
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func install(_ c: CheckedContinuation<Void, Never>) {
+        let resumeNow = state.withLock { s -> Bool in
+            if s.fired { return true }
+            s.continuation = c
+            return false
+        }
+        if resumeNow { c.resume() }
+    }
+
+    func add(_ p: Partition, _ id: UInt64) { state.withLock { $0.ids.append((p, id)) } }
+
+    func fire() {
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.fired = true
+            defer { s.continuation = nil }
+            return s.continuation
+        }
+        c?.resume()
+    }
+
+    func timeout(after ms: Int) {
+        let timer = Task { [self] in
+            try? await Task.sleep(for: .milliseconds(ms))
+            fire()
+        }
+        state.withLock { $0.timer = timer }
+    }
+
+    func cancelAll() {
+        let (ids, timer) = state.withLock { s -> ([(Partition, UInt64)], Task<Void, Never>?) in
+            defer { s.ids = []; s.timer = nil }
+            return (s.ids, s.timer)
+        }
+        timer?.cancel()
+        for (p, id) in ids { p.cancelWait(id) }
+    }
+}

@@ -1,0 +1,482 @@
+import Foundation
+import Logging
+import Synchronization
+import WeirStreams
+
+/// A driver of either built-in processor.
+enum HostedDriver {
+    case pre(ProcessorDriver<PreprocessorProcessor>)
+    case scoring(ProcessorDriver<FeatureScoringProcessor>)
+
+    var nextOffset: Int64 {
+        switch self {
+        case .pre(let d): d.nextOffset
+        case .scoring(let d): d.nextOffset
+        }
+    }
+
+    mutating func process(_ r: InputRecord) throws -> [OutputRecord] {
+        switch self {
+        case .pre(var d): defer { self = .pre(d) }; return try d.process(r)
+        case .scoring(var d): defer { self = .scoring(d) }; return try d.process(r)
+        }
+    }
+
+    mutating func skip(to offset: Int64) {
+        switch self {
+        case .pre(var d): d.skip(to: offset); self = .pre(d)
+        case .scoring(var d): d.skip(to: offset); self = .scoring(d)
+        }
+    }
+
+    func snapshot() throws -> StateSnapshot {
+        switch self {
+        case .pre(let d): try d.snapshot()
+        case .scoring(let d): try d.snapshot()
+        }
+    }
+}
+
+/// One processor over one input partition; its outputs go to the same partition number of its output topics.
+final class Slot {
+    let processor: String
+    let input: String
+    let partition: Int32
+    var driver: HostedDriver
+    var sinceSnapshot = 0
+    var lastSnapshot = ContinuousClock.now
+
+    init(processor: String, input: String, partition: Int32, driver: HostedDriver) {
+        self.processor = processor
+        self.input = input
+        self.partition = partition
+        self.driver = driver
+    }
+
+    var key: String { Self.key(processor, input, partition) }
+    static func key(_ processor: String, _ input: String, _ partition: Int32) -> String { "\(processor)|\(input)|\(partition)" }
+}
+
+/// Everything known of one model: its versions and where each one takes over.
+struct ModelInfo {
+    var name: String
+    var input: String
+    var partitions: Int32
+    /// The version the processor starts with (configured, or the first one deployed).
+    var first: Deployment
+    /// Where the first version starts deciding, per input partition (nil: from the beginning, a configured model).
+    var firstActivation: [Int32: Int64]?
+    /// Later versions in control order, with their activation offsets per partition.
+    var swaps: [(deployment: Deployment, at: [Int32: Int64])] = []
+    /// Deployment requests accepted, by version (a version is immutable).
+    var requests: [String: DeploymentRequest] = [:]
+
+    var catalog: [Deployment] { [first] + swaps.map(\.deployment) }
+    var outputTopics: Set<String> { Set(catalog.flatMap { [$0.definition.output, $0.definition.deadLetter] }) }
+    func deployment(version: String) -> Deployment? { catalog.first { $0.version == version } }
+}
+
+/// A control record being compiled off the hot path.
+final class PendingControl: Sendable {
+    let offset: Int64
+    let request: Result<ControlRequest, EngineError>
+    private let result = Mutex<Result<Deployment, DeploymentError>?>(nil)
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    init(offset: Int64, request: Result<ControlRequest, EngineError>) {
+        self.offset = offset
+        self.request = request
+        if case .success(.deploy(let r)) = request {
+            let t = Task.detached { [self] in
+                let compiled: Result<Deployment, DeploymentError>
+                do throws(DeploymentError) { compiled = .success(try r.compile()) } catch { compiled = .failure(error) }
+                self.result.withLock { $0 = compiled }
+            }
+            task.withLock { $0 = t }
+        }
+    }
+
+    /// Nil while compiling.
+    var compiled: Result<Deployment, DeploymentError>? { result.withLock { $0 } }
+    var isDone: Bool {
+        guard case .success(.deploy) = request else { return true }
+        return compiled != nil
+    }
+    func cancel() { task.withLock { $0?.cancel() } }
+}
+
+/// One activation of the host: recovery, then rounds until cancelled or an error (the host then starts a new
+/// run, which recovers exactly as after a restart).
+actor EngineRun {
+    let log: any ProcessorLog
+    let config: EngineConfiguration
+    let logger: Logger
+    let progress: EngineProgress
+    var slots: [Slot] = []
+    var models: [String: ModelInfo] = [:]
+    var modelOrder: [String] = []
+    var snapshots: [String: StateSnapshot] = [:]
+    var controlNext: Int64 = 0
+    var pending: [PendingControl] = []
+
+    init(log: any ProcessorLog, configuration: EngineConfiguration, logger: Logger, progress: EngineProgress) {
+        self.log = log
+        self.config = configuration
+        self.logger = logger
+        self.progress = progress
+    }
+
+    func run(onRecovered: @Sendable () -> Void = {}) async throws {
+        defer { for p in pending { p.cancel() } }
+        try await recover()
+        onRecovered()
+        while true {
+            try Task.checkCancellation()
+            let busy = try await round()
+            if !busy {
+                var positions = slots.map { (topic: $0.input, partition: $0.partition, offset: $0.driver.nextOffset) }
+                positions.append((config.topics.control, 0, controlNext))
+                await log.waitForData(positions, timeoutMs: pending.isEmpty ? 500 : 10)
+            }
+        }
+    }
+
+    // MARK: Recovery
+
+    func recover() async throws {
+        let t = config.topics
+        try await log.ensureTopic(t.control, partitions: 1, compacted: false)
+        try await log.ensureTopic(t.status, partitions: 1, compacted: false)
+        try await log.ensureTopic(t.state, partitions: 1, compacted: true)
+
+        var statuses: [Int64: DeploymentStatus] = [:]
+        for r in try await log.readAll(t.status, 0, from: 0) {
+            guard let v = r.value, let s = try? DeploymentStatus(json: v) else { continue }
+            statuses[s.controlOffset] = s
+        }
+        for r in try await log.readAll(t.state, 0, from: 0) {
+            guard let k = r.key, let v = r.value, let s = try? StateSnapshot(decoding: v) else { continue }
+            snapshots[String(decoding: k, as: UTF8.self)] = s
+        }
+
+        // Configured processors.
+        for spec in config.preprocessors { try await startPreprocessor(spec) }
+        for d in config.models {
+            let n = try await ensureInput(d.definition.input)
+            var m = ModelInfo(name: d.model, input: d.definition.input, partitions: n, first: d, firstActivation: nil)
+            m.requests[d.version] = config.modelSources[d.id]
+            models[d.model] = m
+            modelOrder.append(d.model)
+        }
+
+        // Control records already answered are re-applied as recorded; the first unanswered one is new.
+        let control = try await log.readAll(t.control, 0, from: 0)
+        controlNext = 0
+        for r in control {
+            guard let status = statuses[r.offset] else { break }
+            controlNext = r.offset + 1
+            guard status.outcome == .accepted, let v = r.value else { continue }
+            var at: [Int32: Int64] = [:]
+            for a in status.activations { at[a.partition] = a.offset }
+            switch Result(catching: { try ControlRequest(json: v) }) {
+            case .success(.rollback(let model, let version)):
+                guard var m = models[model], let d = m.deployment(version: version) else {
+                    logger.error("an accepted rollback names an unknown version; skipped", metadata: ["control_offset": "\(r.offset)"])
+                    continue
+                }
+                m.swaps.append((d, at))
+                models[model] = m
+            case .success(.deploy(let request)):
+                let deployment: Deployment
+                do { deployment = try request.compile() } catch {
+                    logger.error("an accepted deployment no longer compiles; skipped", metadata: ["control_offset": "\(r.offset)", "error": "\(error)"])
+                    continue
+                }
+                if var m = models[request.model] {
+                    m.swaps.append((deployment, at))
+                    m.requests[request.version] = request
+                    models[request.model] = m
+                } else {
+                    let n = try await ensureInput(deployment.definition.input)
+                    var m = ModelInfo(name: request.model, input: deployment.definition.input, partitions: n, first: deployment, firstActivation: at)
+                    m.requests[request.version] = request
+                    models[request.model] = m
+                    modelOrder.append(request.model)
+                }
+            case .failure(let error):
+                logger.error("an accepted control record no longer parses; skipped", metadata: ["control_offset": "\(r.offset)", "error": "\(error)"])
+            }
+        }
+        // Unanswered records (from controlNext on) are read again by the control poll.
+        if controlNext >= (control.last.map { $0.offset + 1 } ?? 0) { controlNext = try await log.bounds(t.control, 0).end }
+        for name in modelOrder { try await startModel(models[name]!) }
+        logger.info("processor host recovered", metadata: ["slots": "\(slots.count)", "models": "\(modelOrder.joined(separator: ","))"])
+    }
+
+    /// Creates `topic` when missing; returns its partition count.
+    func ensureInput(_ topic: String) async throws -> Int32 {
+        try await log.ensureTopic(topic, partitions: config.partitions, compacted: false)
+    }
+
+    /// Output topics need at least as many partitions as the inputs feeding them (input p → output p).
+    func ensureOutputs(_ topics: some Sequence<String>, partitions: Int32) async throws {
+        for t in topics {
+            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), compacted: false)
+            guard n >= partitions else {
+                throw EngineError("output topic \(t) has \(n) partitions, fewer than the \(partitions) of its input: input partition p is written to output partition p")
+            }
+        }
+    }
+
+    func answered(_ outputs: some Sequence<String>, input: String, partition: Int32) async throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for t in outputs {
+            if let last = try await log.lastAnswered(in: t, partition, inputTopic: input, inputPartition: partition) { out[t] = last }
+        }
+        return out
+    }
+
+    func startPreprocessor(_ spec: PreprocessorSpec) async throws {
+        let def = spec.definition
+        var counts: [(String, Int32)] = []
+        for s in def.sources { counts.append((s.topic, try await ensureInput(s.topic))) }
+        try await ensureOutputs([def.output, def.deadLetter], partitions: counts.map(\.1).max() ?? 1)
+        for (topic, n) in counts {
+            for p in 0..<n {
+                let key = Slot.key(spec.name, topic, p)
+                let driver = try ProcessorDriver(
+                    restoring: snapshots[key], processor: PreprocessorProcessor(definition: def, version: spec.id), inputTopic: topic,
+                    inputPartition: p, answered: try await answered([def.output, def.deadLetter], input: topic, partition: p))
+                slots.append(Slot(processor: spec.name, input: topic, partition: p, driver: .pre(driver)))
+            }
+        }
+    }
+
+    func startModel(_ m: ModelInfo) async throws {
+        try await ensureOutputs(m.outputTopics.sorted(), partitions: m.partitions)
+        for p in 0..<m.partitions {
+            let key = Slot.key(m.name, m.input, p)
+            let snapshot = snapshots[key]
+            let start = m.firstActivation?[p] ?? 0
+            var processor = FeatureScoringProcessor(deployment: m.first, catalog: m.catalog)
+            if snapshot == nil, start > 0 {
+                var b = Backfill(m.first)
+                b.apply(try await log.readAll(m.input, p, from: 0, to: start))
+                processor = FeatureScoringProcessor(backfill: b, catalog: m.catalog)
+            }
+            var driver = try ProcessorDriver(restoring: snapshot, processor: processor, inputTopic: m.input, inputPartition: p,
+                                             startOffset: start, answered: try await answered(m.outputTopics.sorted(), input: m.input, partition: p))
+            var history: [InputRecord]?
+            for swap in m.swaps {
+                guard let at = swap.at[p], at >= driver.nextOffset else { continue }
+                if history == nil { history = try await log.readAll(m.input, p, from: 0, to: driver.nextOffset) }
+                let h = history!
+                try driver.withProcessor { try $0.ensureStaged(swap.deployment, activateAt: at, history: h) }
+            }
+            slots.append(Slot(processor: m.name, input: m.input, partition: p, driver: .scoring(driver)))
+        }
+    }
+
+    // MARK: Rounds
+
+    /// Reads control and input records, processes them and appends their outputs; true when anything was done.
+    func round() async throws -> Bool {
+        var busy = try await pollControl()
+        var batches: [OutputBatch] = []
+        for slot in slots {
+            let from = slot.driver.nextOffset
+            let r = try await log.read(slot.input, slot.partition, from: from, maxBytes: config.maxReadBytes)
+            if r.records.isEmpty && r.next <= from { continue }
+            busy = true
+            for record in r.records {
+                let outputs = try slot.driver.process(record)
+                if outputs.isEmpty { continue }
+                // One batch per output topic for this input.
+                let start = batches.count
+                for o in outputs {
+                    if let i = batches[start...].firstIndex(where: { $0.topic == o.topic }) {
+                        batches[i].records.append(o)
+                    } else {
+                        batches.append(OutputBatch(topic: o.topic, partition: slot.partition, records: [o]))
+                    }
+                }
+            }
+            slot.driver.skip(to: r.next)
+            slot.sinceSnapshot += r.records.count
+        }
+        if !batches.isEmpty {
+            try Task.checkCancellation()
+            try await log.append(batches)
+        }
+        for slot in slots { progress.set(slot.key, slot.driver.nextOffset) }
+        try await persistSnapshots(force: false)
+        return busy
+    }
+
+    /// Persists due snapshots: every output of the inputs they cover is durable by now (appends are awaited first).
+    func persistSnapshots(force: Bool) async throws {
+        let now = ContinuousClock.now
+        var records: [OutputRecord] = []
+        var done: [Slot] = []
+        for slot in slots where slot.sinceSnapshot > 0 {
+            guard force || slot.sinceSnapshot >= config.snapshotEvery || now - slot.lastSnapshot >= .milliseconds(config.snapshotIntervalMs) else { continue }
+            let s = try slot.driver.snapshot()
+            records.append(OutputRecord(topic: config.topics.state, key: Array(slot.key.utf8), value: s.encoded(),
+                                        timestamp: Int64(Date().timeIntervalSince1970 * 1000)))
+            done.append(slot)
+        }
+        guard !records.isEmpty else { return }
+        try Task.checkCancellation()
+        try await log.append(records.map { OutputBatch(topic: config.topics.state, partition: 0, records: [$0]) })
+        for slot in done {
+            slot.sinceSnapshot = 0
+            slot.lastSnapshot = now
+        }
+    }
+
+    // MARK: Control
+
+    func pollControl() async throws -> Bool {
+        let r = try await log.read(config.topics.control, 0, from: controlNext, maxBytes: 64 << 20)
+        for record in r.records {
+            let request: Result<ControlRequest, EngineError>
+            do { request = .success(try ControlRequest(json: record.value ?? [])) } catch {
+                request = .failure(EngineError("not a control record: \(error)"))
+            }
+            pending.append(PendingControl(offset: record.offset, request: request))
+        }
+        controlNext = max(controlNext, r.next)
+        var did = !r.records.isEmpty
+        while let head = pending.first, head.isDone {
+            pending.removeFirst()
+            try await apply(head)
+            did = true
+        }
+        return did
+    }
+
+    func reject(_ p: PendingControl, model: String, version: String, _ error: String) async throws {
+        let s = DeploymentStatus(controlOffset: p.offset, model: model, version: version, outcome: .rejected, error: error)
+        logger.warning("deployment rejected", metadata: ["model": "\(model)", "version": "\(version)", "error": "\(error)"])
+        try await writeStatus(s)
+    }
+
+    func writeStatus(_ s: DeploymentStatus) async throws {
+        try Task.checkCancellation()
+        try await log.append([OutputBatch(topic: config.topics.status, partition: 0, records: [
+            OutputRecord(topic: config.topics.status, key: Array(s.model.utf8), value: s.json, timestamp: Int64(Date().timeIntervalSince1970 * 1000)),
+        ])])
+    }
+
+    /// Answers one compiled control record: rejected with its reasons, or accepted at resolved offsets and staged.
+    func apply(_ p: PendingControl) async throws {
+        let request: DeploymentRequest
+        switch p.request {
+        case .failure(let e): return try await reject(p, model: "?", version: "?", e.message)
+        case .success(.rollback(let model, let version)):
+            guard let m = models[model] else { return try await reject(p, model: model, version: version, "no model named \(model) is deployed") }
+            guard let d = m.deployment(version: version) else {
+                return try await reject(p, model: model, version: version,
+                                        "model \(model) has no version \(version) (known: \(m.catalog.map(\.version).joined(separator: ", ")))")
+            }
+            return try await swap(p, m, d, activation: .next, request: nil)
+        case .success(.deploy(let r)): request = r
+        }
+        let deployment: Deployment
+        switch p.compiled {
+        case .failure(let e)?: return try await reject(p, model: request.model, version: request.version, e.description)
+        case .success(let d)?: deployment = d
+        case nil: return
+        }
+        let input = deployment.definition.input
+        if config.preprocessors.contains(where: { $0.name == request.model }) {
+            return try await reject(p, model: request.model, version: request.version, "'\(request.model)' names a preprocessor, not a model")
+        }
+        if let m = models[request.model] {
+            guard m.input == input else {
+                return try await reject(p, model: request.model, version: request.version,
+                                        "version \(request.version) reads \(input), but model \(request.model) reads \(m.input); deploy it under another name")
+            }
+            if m.deployment(version: request.version) != nil {
+                let same = m.requests[request.version].map { $0.pmml == request.pmml && $0.features == request.features } ?? false
+                guard same else {
+                    return try await reject(p, model: request.model, version: request.version,
+                                            "version \(request.version) of \(request.model) already exists with a different PMML or feature definition; give the new one another version")
+                }
+            }
+            try await swap(p, m, deployment, activation: request.activation, request: request)
+        } else {
+            if case .offset = request.activation {
+                return try await reject(p, model: request.model, version: request.version,
+                                        "the first version of a model starts at the end of its input: activate_at must be \"next\"")
+            }
+            let n = try await ensureInput(input)
+            var at: [Int32: Int64] = [:]
+            for part in 0..<n { at[part] = try await log.bounds(input, part).end }
+            var m = ModelInfo(name: request.model, input: input, partitions: n, first: deployment, firstActivation: at)
+            m.requests[request.version] = request
+            try await ensureOutputs(m.outputTopics.sorted(), partitions: n)
+            try await writeStatus(DeploymentStatus(controlOffset: p.offset, model: request.model, version: request.version, outcome: .accepted,
+                                                   activations: at.sorted { $0.key < $1.key }.map { Activation(topic: input, partition: $0.key, offset: $0.value) }))
+            models[m.name] = m
+            modelOrder.append(m.name)
+            try await startModel(m)
+            logger.info("model deployed", metadata: ["model": "\(request.model)", "version": "\(request.version)", "activate_at": "\(at)"])
+        }
+    }
+
+    /// Resolves the activation offsets of a new version of an existing model, records them, stages the version.
+    func swap(_ p: PendingControl, _ model: ModelInfo, _ deployment: Deployment, activation: DeploymentRequest.Activation,
+              request: DeploymentRequest?) async throws {
+        var m = model
+        let input = m.input
+        let modelSlots = slots.filter { $0.processor == m.name }
+        var at: [Int32: Int64] = [:]
+        for s in modelSlots {
+            switch activation {
+            case .next: at[s.partition] = s.driver.nextOffset
+            case .offset(let o):
+                guard o >= s.driver.nextOffset else {
+                    return try await reject(p, model: m.name, version: deployment.version,
+                                            "activate_at \(o): input \(input)/\(s.partition) is already decided up to offset \(s.driver.nextOffset - 1)")
+                }
+                at[s.partition] = o
+            }
+        }
+        try await ensureOutputs([deployment.definition.output, deployment.definition.deadLetter], partitions: m.partitions)
+        try await writeStatus(DeploymentStatus(controlOffset: p.offset, model: m.name, version: deployment.version, outcome: .accepted,
+                                               activations: at.sorted { $0.key < $1.key }.map { Activation(topic: input, partition: $0.key, offset: $0.value) }))
+        m.swaps.append((deployment, at))
+        if let request { m.requests[request.version] = request }
+        models[m.name] = m
+        for s in modelSlots {
+            guard case .scoring(var d) = s.driver, let a = at[s.partition] else { continue }
+            let history = try await log.readAll(input, s.partition, from: 0, to: d.nextOffset)
+            try d.withProcessor { try $0.ensureStaged(deployment, activateAt: a, history: history) }
+            s.driver = .scoring(d)
+        }
+        logger.info("version staged", metadata: ["model": "\(m.name)", "version": "\(deployment.version)", "activate_at": "\(at)"])
+    }
+}
+
+/// A control-topic record: a deployment request (`DeploymentRequest` JSON) or a rollback
+/// `{"action": "rollback", "model": "fraud", "version": "1"}` (re-activates an earlier version at the next offset).
+public enum ControlRequest: Sendable {
+    case deploy(DeploymentRequest)
+    case rollback(model: String, version: String)
+
+    public init(json bytes: [UInt8]) throws {
+        let v = try JSONParser.parse(bytes)
+        if let action = v["action"]?.text {
+            guard action == "rollback" else { throw EngineError("unknown action '\(action)' (known: rollback)") }
+            guard let model = v["model"]?.text, let version = v["version"]?.text else { throw EngineError("rollback needs model and version") }
+            self = .rollback(model: model, version: version)
+        } else {
+            self = .deploy(try DeploymentRequest(json: bytes))
+        }
+    }
+
+    public static func rollbackRecord(model: String, version: String) -> [UInt8] {
+        JSONWriter.encode(.object([("action", .string("rollback")), ("model", .string(model)), ("version", .string(version))]))
+    }
+}
