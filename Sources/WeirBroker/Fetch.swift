@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import Synchronization
 import WeirProtocol
@@ -91,7 +94,15 @@ extension Broker {
                 }
                 do throws(StorageError) {
                     // Left in the segment file when it has a descriptor: the connection writes it with sendfile.
-                    switch try partition.log.readForSending(from: p.fetchOffset, maxBytes: max(budget, 1), upTo: hw) {
+                    let slice = try partition.log.readForSending(from: p.fetchOffset, maxBytes: max(budget, 1), upTo: hw)
+                    switch slice {
+                    case .file(let descriptor, _, _) where total > 0 && slice.count > budget:
+                        // Only the first non-empty partition may exceed the limits (KIP-74): this one answers
+                        // empty, as Kafka does, rather than push the response past max_bytes.
+                        close(descriptor)
+                        answer.records = ByteBuffer()
+                    case .bytes where total > 0 && slice.count > budget:
+                        answer.records = ByteBuffer()
                     case .bytes(let bytes):
                         answer.records = bytes
                     case .file(let descriptor, let offset, let length):

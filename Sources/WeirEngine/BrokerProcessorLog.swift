@@ -14,8 +14,8 @@ public struct BrokerProcessorLog: ProcessorLog {
         broker.topics.topic(topic).map { Int32($0.partitions.count) }
     }
 
-    public func ensureTopic(_ topic: String, partitions: Int32, compacted: Bool) async throws -> Int32 {
-        try broker.ensureTopic(topic, partitions: partitions, configs: compacted ? [("cleanup.policy", "compact")] : [])
+    public func ensureTopic(_ topic: String, partitions: Int32, configs: [(String, String)]) async throws -> Int32 {
+        try broker.ensureTopic(topic, partitions: partitions, configs: configs.map { ($0.0, $0.1) })
     }
 
     public func read(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead {

@@ -27,8 +27,8 @@ public struct EngineConfiguration: Sendable {
     /// Partitions of input and output topics the host creates (existing topics keep theirs).
     public var partitions: Int32 = 1
     /// A snapshot is persisted after this many inputs of one partition, or `snapshotIntervalMs` after the last.
-    public var snapshotEvery = 1000
-    public var snapshotIntervalMs = 2000
+    public var snapshotEvery = 10_000
+    public var snapshotIntervalMs = 10_000
     /// Largest read of one partition per round.
     public var maxReadBytes = 1 << 20
     public init() {}

@@ -45,6 +45,7 @@ final class Slot {
     var driver: HostedDriver
     var sinceSnapshot = 0
     var lastSnapshot = ContinuousClock.now
+    var snapshotCost: Duration = .zero
 
     init(processor: String, input: String, partition: Int32, driver: HostedDriver) {
         self.processor = processor
@@ -118,6 +119,9 @@ actor EngineRun {
     var snapshots: [String: StateSnapshot] = [:]
     var controlNext: Int64 = 0
     var pending: [PendingControl] = []
+    var snapshotJobs: [String: SnapshotJob] = [:]
+    static let batchBytes = 256 << 10
+    static let batchRecords = 2000
 
     init(log: any ProcessorLog, configuration: EngineConfiguration, logger: Logger, progress: EngineProgress) {
         self.log = log
@@ -130,14 +134,19 @@ actor EngineRun {
         defer { for p in pending { p.cancel() } }
         try await recover()
         onRecovered()
-        while true {
-            try Task.checkCancellation()
-            let busy = try await round()
-            if !busy {
-                var positions = slots.map { (topic: $0.input, partition: $0.partition, offset: $0.driver.nextOffset) }
-                positions.append((config.topics.control, 0, controlNext))
-                await log.waitForData(positions, timeoutMs: pending.isEmpty ? 500 : 10)
+        do {
+            while true {
+                try Task.checkCancellation()
+                let busy = try await round()
+                if !busy {
+                    var positions = slots.map { (topic: $0.input, partition: $0.partition, offset: $0.driver.nextOffset) }
+                    positions.append((config.topics.control, 0, controlNext))
+                    await log.waitForData(positions, timeoutMs: pending.isEmpty ? 500 : 10)
+                }
             }
+        } catch {
+            await drainSnapshotJobs()
+            throw error
         }
     }
 
@@ -145,9 +154,10 @@ actor EngineRun {
 
     func recover() async throws {
         let t = config.topics
-        try await log.ensureTopic(t.control, partitions: 1, compacted: false)
-        try await log.ensureTopic(t.status, partitions: 1, compacted: false)
-        try await log.ensureTopic(t.state, partitions: 1, compacted: true)
+        // Deployments carry whole PMML documents (a 100-tree forest is MBs); snapshots hold a partition's state.
+        try await log.ensureTopic(t.control, partitions: 1, configs: [("max.message.bytes", "67108864"), ("retention.ms", "-1")])
+        try await log.ensureTopic(t.status, partitions: 1, configs: [("retention.ms", "-1")])
+        try await log.ensureTopic(t.state, partitions: 1, configs: [("cleanup.policy", "compact"), ("max.message.bytes", "268435456")])
 
         var statuses: [Int64: DeploymentStatus] = [:]
         for r in try await log.readAll(t.status, 0, from: 0) {
@@ -215,13 +225,13 @@ actor EngineRun {
 
     /// Creates `topic` when missing; returns its partition count.
     func ensureInput(_ topic: String) async throws -> Int32 {
-        try await log.ensureTopic(topic, partitions: config.partitions, compacted: false)
+        try await log.ensureTopic(topic, partitions: config.partitions, configs: [])
     }
 
     /// Output topics need at least as many partitions as the inputs feeding them (input p → output p).
     func ensureOutputs(_ topics: some Sequence<String>, partitions: Int32) async throws {
         for t in topics {
-            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), compacted: false)
+            let n = try await log.ensureTopic(t, partitions: max(partitions, config.partitions), configs: [])
             guard n >= partitions else {
                 throw EngineError("output topic \(t) has \(n) partitions, fewer than the \(partitions) of its input: input partition p is written to output partition p")
             }
@@ -288,18 +298,23 @@ actor EngineRun {
             let r = try await log.read(slot.input, slot.partition, from: from, maxBytes: config.maxReadBytes)
             if r.records.isEmpty && r.next <= from { continue }
             busy = true
+            // Outputs of consecutive inputs share a batch per output topic (still all or nothing per input: an
+            // input's outputs to one topic are never split), bounded so a batch stays well under max.message.bytes.
+            var open: [String: (index: Int, bytes: Int)] = [:]
             for record in r.records {
                 let outputs = try slot.driver.process(record)
                 if outputs.isEmpty { continue }
-                // One batch per output topic for this input.
-                let start = batches.count
-                for o in outputs {
-                    if let i = batches[start...].firstIndex(where: { $0.topic == o.topic }) {
-                        batches[i].records.append(o)
+                var sizes: [String: Int] = [:]
+                for o in outputs { sizes[o.topic, default: 0] += (o.value?.count ?? 0) + (o.key?.count ?? 0) + 64 }
+                for (topic, size) in sizes {
+                    if let cur = open[topic], cur.bytes + size <= Self.batchBytes, batches[cur.index].records.count < Self.batchRecords {
+                        open[topic] = (cur.index, cur.bytes + size)
                     } else {
-                        batches.append(OutputBatch(topic: o.topic, partition: slot.partition, records: [o]))
+                        batches.append(OutputBatch(topic: topic, partition: slot.partition, records: []))
+                        open[topic] = (batches.count - 1, size)
                     }
                 }
+                for o in outputs { batches[open[o.topic]!.index].records.append(o) }
             }
             slot.driver.skip(to: r.next)
             slot.sinceSnapshot += r.records.count
@@ -313,25 +328,32 @@ actor EngineRun {
         return busy
     }
 
-    /// Persists due snapshots: every output of the inputs they cover is durable by now (appends are awaited first).
+    /// Starts due snapshots: every output of the inputs they cover is durable by now (appends are awaited first).
+    /// The state is copied (value types) and encoded and appended by a background job, so a large state does not
+    /// stall the loop; at most one job per slot is in flight, and a run ends only after its jobs.
     func persistSnapshots(force: Bool) async throws {
         let now = ContinuousClock.now
-        var records: [OutputRecord] = []
-        var done: [Slot] = []
         for slot in slots where slot.sinceSnapshot > 0 {
+            if let job = snapshotJobs[slot.key] {
+                guard job.isDone else { continue }
+                snapshotJobs[slot.key] = nil
+                try await job.task.value  // rethrows its error: the run restarts and recovers
+                slot.snapshotCost = job.cost
+            }
             guard force || slot.sinceSnapshot >= config.snapshotEvery || now - slot.lastSnapshot >= .milliseconds(config.snapshotIntervalMs) else { continue }
-            let s = try slot.driver.snapshot()
-            records.append(OutputRecord(topic: config.topics.state, key: Array(slot.key.utf8), value: s.encoded(),
-                                        timestamp: Int64(Date().timeIntervalSince1970 * 1000)))
-            done.append(slot)
-        }
-        guard !records.isEmpty else { return }
-        try Task.checkCancellation()
-        try await log.append(records.map { OutputBatch(topic: config.topics.state, partition: 0, records: [$0]) })
-        for slot in done {
+            // A snapshot costs O(state): keep it under 5 % of the time (recovery replays a little more instead).
+            guard force || now - slot.lastSnapshot >= slot.snapshotCost * 20 else { continue }
+            try Task.checkCancellation()
+            snapshotJobs[slot.key] = SnapshotJob(copy: DriverCopy(driver: slot.driver), key: slot.key, topic: config.topics.state, log: log)
             slot.sinceSnapshot = 0
             slot.lastSnapshot = now
         }
+    }
+
+    /// Waits for the snapshot jobs in flight (the end of a run: nothing is written after it).
+    func drainSnapshotJobs() async {
+        for job in snapshotJobs.values { _ = try? await job.task.value }
+        snapshotJobs.removeAll()
     }
 
     // MARK: Control
@@ -479,4 +501,36 @@ public enum ControlRequest: Sendable {
     public static func rollbackRecord(model: String, version: String) -> [UInt8] {
         JSONWriter.encode(.object([("action", .string("rollback")), ("model", .string(model)), ("version", .string(version))]))
     }
+}
+
+/// A copy of a driver for a background snapshot: value types all the way down, so the copy shares nothing mutable
+/// with the running driver.
+struct DriverCopy: @unchecked Sendable {
+    let driver: HostedDriver
+}
+
+/// Encodes one snapshot and appends it to the state topic, off the host loop.
+final class SnapshotJob: Sendable {
+    final class Progress: Sendable {
+        let state = Mutex<(done: Bool, cost: Duration)>((false, .zero))
+    }
+    private let progress = Progress()
+    let task: Task<Void, any Error>
+
+    init(copy: DriverCopy, key: String, topic: String, log: any ProcessorLog) {
+        let progress = self.progress
+        task = Task.detached {
+            defer { progress.state.withLock { $0.done = true } }
+            let started = ContinuousClock.now
+            let s = try copy.driver.snapshot()
+            let bytes = s.encoded()
+            progress.state.withLock { $0.cost = ContinuousClock.now - started }
+            try await log.append([OutputBatch(topic: topic, partition: 0, records: [
+                OutputRecord(topic: topic, key: Array(key.utf8), value: bytes, timestamp: Int64(Date().timeIntervalSince1970 * 1000)),
+            ])])
+        }
+    }
+
+    var isDone: Bool { progress.state.withLock { $0.done } }
+    var cost: Duration { progress.state.withLock { $0.cost } }
 }

@@ -147,15 +147,27 @@ public enum FraudExample {
         public var timestamp: Int64
     }
 
+    /// ISO-8601 UTC text of epoch millis (whole seconds).
     static func iso(_ t: Int64) -> String {
-        let s = t / 1000 % 86_400
+        let secs = t / 1000
+        let days = secs / 86_400, s = secs % 86_400
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         func pad(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "2026-11-23T\(pad(s / 3600)):\(pad(s / 60 % 60)):\(pad(s % 60))Z"
+        return "\(y)-\(pad(m))-\(pad(d))T\(pad(s / 3600)):\(pad(s / 60 % 60)):\(pad(s % 60))Z"
     }
 
     /// A mobile-app payment (euros, ISO-8601 time).
-    public static func mobile(account: String, euros: Double, to: String, minute m: Int64) -> [RawEvent] {
-        let t = t0 + m * minute
+    public static func mobile(account: String, euros: Double, to: String, minute m: Int64, base: Int64 = t0) -> [RawEvent] {
+        let t = base + m * minute
         let amount = euros == euros.rounded() ? String(Int(euros)) : String(euros)
         return [RawEvent(topic: "mobile.payments", key: account,
                          value: #"{"acct":"\#(account)","amount_eur":\#(amount),"to":{"iban":"\#(to)"},"created_at":"\#(iso(t))","device_id":"phone-1"}"#,
@@ -163,8 +175,8 @@ public enum FraudExample {
     }
 
     /// The web clicks of one payment session (cents, epoch millis): start, a page view (filtered), details, confirm.
-    public static func web(session: String, account: String, cents: Int, to: String, minute m: Int64) -> [RawEvent] {
-        let t = t0 + m * minute
+    public static func web(session: String, account: String, cents: Int, to: String, minute m: Int64, base: Int64 = t0) -> [RawEvent] {
+        let t = base + m * minute
         return [
             RawEvent(topic: "web.events", key: session, value: #"{"type":"payment_start","session":{"id":"\#(session)","account":"\#(account)"},"ts":\#(t)}"#, timestamp: t),
             RawEvent(topic: "web.events", key: session, value: #"{"type":"page_view","session":{"id":"\#(session)"},"ts":\#(t + 5000)}"#, timestamp: t + 5000),
@@ -183,23 +195,24 @@ public enum FraudExample {
 
     /// Before v2: a normal web payment, the thief's two €1000 transfers to new beneficiaries (v1 blocks them: more
     /// than one transaction in the hour), then two €400 transfers (v1 allows them). `suffix` makes accounts and
-    /// sessions unique (a demo run against a broker that has seen earlier runs).
-    public static func beforeV2(suffix: String = "") -> [Step] {
+    /// sessions unique and `base` (the event time of minute 0) moves a run past the watermark of earlier runs
+    /// (a demo run against a broker that has seen earlier runs: older events would be late, not counted).
+    public static func beforeV2(suffix: String = "", base: Int64 = t0) -> [Step] {
         let a = "NL01" + suffix
         return [
-            Step(description: "\(a) pays €50 to a friend on the web (4 clicks)", events: web(session: "s1" + suffix, account: a, cents: 5000, to: "NL-FRIEND", minute: 20)),
-            Step(description: "thief on \(a)'s phone: €1000 to NL-MULE1", events: mobile(account: a, euros: 1000, to: "NL-MULE1", minute: 30)),
-            Step(description: "thief: €1000 to NL-MULE2", events: mobile(account: a, euros: 1000, to: "NL-MULE2", minute: 35)),
-            Step(description: "thief switches to €400: NL-MULE3", events: mobile(account: a, euros: 400, to: "NL-MULE3", minute: 40)),
-            Step(description: "thief: €400 to NL-MULE4", events: mobile(account: a, euros: 400, to: "NL-MULE4", minute: 45)),
+            Step(description: "\(a) pays €50 to a friend on the web (4 clicks)", events: web(session: "s1" + suffix, account: a, cents: 5000, to: "NL-FRIEND", minute: 20, base: base)),
+            Step(description: "thief on \(a)'s phone: €1000 to NL-MULE1", events: mobile(account: a, euros: 1000, to: "NL-MULE1", minute: 30, base: base)),
+            Step(description: "thief: €1000 to NL-MULE2", events: mobile(account: a, euros: 1000, to: "NL-MULE2", minute: 35, base: base)),
+            Step(description: "thief switches to €400: NL-MULE3", events: mobile(account: a, euros: 400, to: "NL-MULE3", minute: 40, base: base)),
+            Step(description: "thief: €400 to NL-MULE4", events: mobile(account: a, euros: 400, to: "NL-MULE4", minute: 45, base: base)),
         ]
     }
 
     /// After v2 is deployed: the next €400 transfer (blocked by v2's hourly sum) and another customer's payment.
-    public static func afterV2(suffix: String = "") -> [Step] {
+    public static func afterV2(suffix: String = "", base: Int64 = t0) -> [Step] {
         [
-            Step(description: "thief: €400 to NL-MULE5", events: mobile(account: "NL01" + suffix, euros: 400, to: "NL-MULE5", minute: 50)),
-            Step(description: "NL02\(suffix) pays €20 to a shop on the web", events: web(session: "s2" + suffix, account: "NL02" + suffix, cents: 2000, to: "NL-SHOP", minute: 52)),
+            Step(description: "thief: €400 to NL-MULE5", events: mobile(account: "NL01" + suffix, euros: 400, to: "NL-MULE5", minute: 50, base: base)),
+            Step(description: "NL02\(suffix) pays €20 to a shop on the web", events: web(session: "s2" + suffix, account: "NL02" + suffix, cents: 2000, to: "NL-SHOP", minute: 52, base: base)),
         ]
     }
 

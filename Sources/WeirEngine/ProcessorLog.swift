@@ -34,9 +34,9 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
 public protocol ProcessorLog: Sendable {
     /// Partition count of `topic`, nil when it does not exist.
     func partitionCount(_ topic: String) async throws -> Int32?
-    /// Creates `topic` unless it exists; returns its partition count.
+    /// Creates `topic` with `configs` (Kafka topic configs) unless it exists; returns its partition count.
     @discardableResult
-    func ensureTopic(_ topic: String, partitions: Int32, compacted: Bool) async throws -> Int32
+    func ensureTopic(_ topic: String, partitions: Int32, configs: [(String, String)]) async throws -> Int32
     /// Committed records (below the high watermark) from `offset`, at most about `maxBytes`.
     func read(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead
     /// First retained offset and high watermark.

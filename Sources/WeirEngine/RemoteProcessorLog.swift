@@ -17,10 +17,10 @@ public struct RemoteProcessorLog: ProcessorLog {
         return Int32(t.partitions.count)
     }
 
-    public func ensureTopic(_ topic: String, partitions: Int32, compacted: Bool) async throws -> Int32 {
+    public func ensureTopic(_ topic: String, partitions: Int32, configs: [(String, String)]) async throws -> Int32 {
         if let n = try await partitionCount(topic) { return n }
         do {
-            try await client.createTopic(topic, partitions: partitions, configs: compacted ? [("cleanup.policy", "compact")] : [])
+            try await client.createTopic(topic, partitions: partitions, configs: configs)
         } catch {
             guard error.code == .topicAlreadyExists else { throw error }
         }

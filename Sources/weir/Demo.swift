@@ -63,7 +63,13 @@ struct Demo: AsyncParsableCommand {
             print("Weir fraud demo: broker \(address)\(inProcess ? " (in this process, temporary data)" : "")")
             print("Raw events: web.events (clicks, cents, epoch ms) and mobile.payments (euros, ISO-8601) → preprocessor → payments → model → decisions\n")
             var failures = 0
-            var decisionsFrom = Int64(try await control.readAll("decisions").last.map { $0.offset + 1 } ?? 0)
+            let earlier = try await control.readAll("decisions")
+            var decisionsFrom = earlier.last.map { $0.offset + 1 } ?? 0
+            // Event time of this run: past every earlier decision (else its events would be late for the windows).
+            var base = FraudExample.t0
+            for r in earlier {
+                if let v = r.value, let d = try? Decision(json: Array(v.readableBytesView)) { base = max(base, (d.eventTime / 60_000 + 60) * 60_000) }
+            }
             var expected = FraudExample.expected[...]
 
             func deploy(_ version: String, _ pmml: String, _ features: String, _ what: String) async throws {
@@ -103,10 +109,10 @@ struct Demo: AsyncParsableCommand {
             }
 
             try await deploy("1", FraudExample.pmmlV1, FraudExample.featuresV1, "block when amount > 500, the beneficiary is new and > 1 payment in the hour")
-            for s in FraudExample.beforeV2(suffix: suffix) { try await step(s) }
+            for s in FraudExample.beforeV2(suffix: suffix, base: base) { try await step(s) }
             print("\nThe €400 transfers pass v1. An analyst deploys v2 (adds: new beneficiary and > €1000 sent in the last hour), no restart:\n")
             try await deploy("2", FraudExample.pmmlV2, FraudExample.featuresV2, "v1's rule, or a new beneficiary with sum_1h > 1000 (back-filled from the last hour)")
-            for s in FraudExample.afterV2(suffix: suffix) { try await step(s) }
+            for s in FraudExample.afterV2(suffix: suffix, base: base) { try await step(s) }
             print("")
             if failures == 0 {
                 print("✓ every event got exactly one decision; v2 blocked the next €400 transfer without a restart")

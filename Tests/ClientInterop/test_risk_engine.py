@@ -248,3 +248,50 @@ def test_exactly_one_decision_per_event_across_sigkill(files, tmp_path):
         assert [e["amount"] for e in business] == [10 + i % 900 for i in range(total)]
     finally:
         b.cleanup()
+
+
+def test_exactly_one_decision_per_event_across_a_failover(files):
+    """A pair, both nodes with the processors: the host runs on the primary only. The primary is SIGKILLed while
+    payments flow; the replica is promoted and its host recovers from the replicated snapshots and output tails:
+    every raw event has exactly one decision on the new primary, no gap, no duplicate."""
+    from pairtest import Pair
+
+    processors = files / "processors.yaml"
+    processors.write_text(processors.read_text() + "snapshot_every: 9\n")
+    pair = Pair(extra=("--processors", str(processors)))
+    try:
+        pair.start()
+        primary, replica = pair.nodes
+        wait_until(lambda: "decisions" in pair.weir("topic", "list", "--broker", primary.address).stdout, 30,
+                   what="the host to create its topics")
+        p = producer(pair.bootstrap)
+        total = 0
+        first = []
+        for i in range(200):
+            first += mobile(f"NL{i % 11:02d}", 10 + i, f"B{i % 13}", i // 10)
+        produce(p, first)
+        total += 200
+        # The replica's host stays inactive: it writes nothing of its own (its logs only follow the primary's).
+        time.sleep(0.1)  # mid-stream
+        primary.kill()
+        pair.promote(replica)
+        p = producer(replica.address)
+        second = []
+        for i in range(200, 300):
+            second += mobile(f"NL{i % 11:02d}", 10 + i, f"B{i % 13}", i // 10)
+        produce(p, second)
+        total += 100
+        decisions = Decisions(replica.address)
+        try:
+            decisions.wait_for(total, timeout=90)
+            got = decisions.drain(quiet=1.5)
+        finally:
+            decisions.close()
+        offsets = [d["input"]["offset"] for d in got]
+        assert offsets == list(range(total)), f"{len(offsets)} decisions; duplicates/gaps: {sorted(set(range(total)) ^ set(offsets))[:10]}"
+        assert [d["features"]["amount"] for d in got] == [10 + i for i in range(total)]
+    except BaseException:
+        print(pair.logs_tail())
+        raise
+    finally:
+        pair.cleanup()

@@ -32,6 +32,36 @@ import WeirStorage
         await tb.stop()
     }
 
+    @Test func responseMaxBytesIsHonouredPastTheFirstPartition() async throws {
+        let tb = try await TestBroker.start()
+        defer { tb.removeData() }
+        let c = try WireClient(port: tb.port)
+        _ = try c.call(CreateTopicsRequest(topics: [.init(name: "mb", numPartitions: 3, replicationFactor: 1)]), version: 4, as: CreateTopicsResponse.self)
+        let value = String(repeating: "v", count: 600)
+        for partition: Int32 in 0..<3 {
+            let answer = try await c.callAsync(produceRequest(topic: "mb", partition: partition, batch: try makeBatch([value, value])), version: 7, as: ProduceResponse.self)
+            #expect(answer.responses[0].partitionResponses[0].errorCode == .none)
+        }
+        // Each partition holds one batch of ~1.3 KB; the response may carry 2 KB: the first batch is served
+        // whole even though it exceeds the partition limit (KIP-74), the others would push the response past
+        // max_bytes and come back empty.
+        var request = FetchRequest(maxWaitMs: 0, minBytes: 1, maxBytes: 2000, topics: [
+            .init(topic: "mb", partitions: (0..<3).map { .init(partition: $0, fetchOffset: 0, partitionMaxBytes: 1000) })
+        ])
+        var fetched = try await c.callAsync(request, version: 11, as: FetchResponse.self)
+        var sizes = fetched.responses[0].partitions.map { $0.records?.readableBytes ?? 0 }
+        #expect(sizes[0] > 1000 && sizes[0] < 2000)
+        #expect(sizes[1] == 0 && sizes[2] == 0)
+        #expect(try values(in: fetched.responses[0].partitions[0].records).count == 2)
+        // With room for everything, every partition answers its batch.
+        request.maxBytes = 1 << 20
+        request.topics[0].partitions = (0..<3).map { .init(partition: $0, fetchOffset: 0, partitionMaxBytes: 1 << 20) }
+        fetched = try await c.callAsync(request, version: 11, as: FetchResponse.self)
+        sizes = fetched.responses[0].partitions.map { $0.records?.readableBytes ?? 0 }
+        #expect(sizes.allSatisfy { $0 > 1000 })
+        await tb.stop()
+    }
+
     @Test func dataAndOffsetsSurviveRestart() async throws {
         let tb = try await TestBroker.start()
         defer { tb.removeData() }

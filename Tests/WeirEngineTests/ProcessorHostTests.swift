@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 import WeirBroker
 import WeirClient
@@ -71,6 +72,27 @@ import WeirStreams
         #expect(last[8].modelVersion == "1" && last[8].outcome == .allow)
 
         await again.setActive(false)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test(.timeLimit(.minutes(2))) func badEventsGoToTheDeadLetterTopicsWithTheirReason() async throws {
+        let server = try await EngineTestBroker.start()
+        defer { server.removeData() }
+        let host = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
+        await host.setActive(true)
+        let client = try await KafkaClient.connect(broker: server.address)
+        let control = ModelControl(client: client)
+        try await client.produce(topic: "mobile.payments", partition: 0, records: [ProducerRecord(key: "x", value: "not json")])
+        try await client.produce(topic: "mobile.payments", partition: 0, records: [ProducerRecord(key: "y", value: #"{"acct":"NL01","amount_eur":"lots","to":{"iban":"X"},"created_at":"2026-11-23T11:00:00Z"}"#)])
+        try await Scenario.produce(client, FraudExample.mobile(account: "NL01", euros: 5, to: "NL-X", minute: 1))
+        let dead = try await Scenario.waitFor(control, "payments.dead-letter", count: 2)
+        let reasons = dead.map { String(decoding: $0.value!.readableBytesView, as: UTF8.self) }
+        #expect(reasons[0].contains("\"offset\":0"), "\(reasons[0])")
+        #expect(reasons[1].contains("lots") && reasons[1].contains("amount"), "\(reasons[1])")
+        let decisions = try Scenario.decisions(try await Scenario.waitFor(control, "decisions", count: 1))
+        #expect(decisions.count == 1 && decisions[0].key == "NL01" && decisions[0].input.offset == 0)
+        await host.setActive(false)
         await client.close()
         await server.stop()
     }
