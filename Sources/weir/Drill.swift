@@ -150,13 +150,16 @@ struct DrillReport: Encodable {
     var catchUpMsP50: Int64?
     var catchUpMsMax: Int64?
     var auditDiscardedAcknowledged = 0
+    /// Connections lost while reading the logs back (each read resumed where it stopped).
+    var verificationReconnects = 0
     var cycleReports: [DrillCycleReport] = []
     var error: String?
     var passed: Bool { error == nil && lost == 0 && duplicated == 0 && mismatched == 0 && auditDiscardedAcknowledged == 0 && cycleReports.count == cycles }
 
     enum CodingKeys: String, CodingKey {
         case fault, cycles, seed, topic, pair, dataDirectory, acknowledged, failedAttempts, unacknowledgedPresent, lost, duplicated,
-             mismatched, rtoMsP50, rtoMsMax, catchUpMsP50, catchUpMsMax, auditDiscardedAcknowledged, cycleReports, error, passed
+             mismatched, rtoMsP50, rtoMsMax, catchUpMsP50, catchUpMsMax, auditDiscardedAcknowledged, verificationReconnects, cycleReports, error,
+             passed
     }
 
     init(fault: String, cycles: Int, seed: UInt64, topic: String, pair: [String]) {
@@ -186,6 +189,7 @@ struct DrillReport: Encodable {
         try c.encode(catchUpMsP50, forKey: .catchUpMsP50)
         try c.encode(catchUpMsMax, forKey: .catchUpMsMax)
         try c.encode(auditDiscardedAcknowledged, forKey: .auditDiscardedAcknowledged)
+        try c.encode(verificationReconnects, forKey: .verificationReconnects)
         try c.encode(cycleReports, forKey: .cycleReports)
         try c.encode(error, forKey: .error)
         try c.encode(passed, forKey: .passed)
@@ -221,6 +225,7 @@ struct DrillReport: Encodable {
         print("mismatched: \(mismatched)")
         if let rtoMsP50, let rtoMsMax { print("RTO: p50 \(rtoMsP50) ms, max \(rtoMsMax) ms") }
         if let catchUpMsP50, let catchUpMsMax { print("catch-up: p50 \(catchUpMsP50) ms, max \(catchUpMsMax) ms") }
+        if verificationReconnects > 0 { print("verification: \(verificationReconnects) connection(s) lost while reading the logs back, resumed") }
         if auditDiscardedAcknowledged > 0 { print("audit: \(auditDiscardedAcknowledged) discardedAcknowledged event(s)") }
         if let dataDirectory { print("data and node logs: \(dataDirectory)") }
         if let error { print("error: \(error)") }
@@ -274,14 +279,20 @@ enum DrillChildren {
         defer { for p in argv { free(p) } }
         let env = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in env { free(p) } }
-        var pid: pid_t = 0
-        // Registered under the lock so that a signal handler running meanwhile cannot miss it.
-        try running.withLock { running in
-            let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
-            guard rc == 0 else { throw DrillError("cannot start \(executable): \(String(cString: strerror(rc)))") }
-            running[pid] = logPath
+        // Spawned from one thread that lives as long as the drill: the kernel's parent-death signal (set by
+        // `drill-node`) fires when the *thread* that created the child exits, and the concurrency pool's
+        // threads come and go (a node restarted from a pool thread was once SIGKILLed seconds later).
+        let rc = DrillSpawner.shared.run { () -> (Int32, pid_t) in
+            var pid: pid_t = 0
+            // Registered under the lock so that a signal handler running meanwhile cannot miss it.
+            return running.withLock { running in
+                let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
+                if rc == 0 { running[pid] = logPath }
+                return (rc, pid)
+            }
         }
-        return pid
+        guard rc.0 == 0 else { throw DrillError("cannot start \(executable): \(String(cString: strerror(rc.0)))") }
+        return rc.1
     }
 
     /// Sends `signal` to `pid` if it is still one of ours (never to a PID already reaped and maybe reused).
@@ -319,6 +330,44 @@ enum DrillChildren {
     static func killAll() {
         let pids = running.withLock { Array($0.keys) }
         for pid in pids { kill9(pid) }
+    }
+}
+
+/// Runs jobs on one thread of its own that never exits (see `DrillChildren.spawn`).
+final class DrillSpawner: @unchecked Sendable {
+    static let shared = DrillSpawner()
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+
+    private init() {
+        let thread = Thread { [self] in self.serve() }
+        thread.name = "weir-drill-spawner"
+        thread.start()
+    }
+
+    private func serve() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
+    }
+
+    /// Runs `body` on the spawner thread and waits for its result.
+    func run<T>(_ body: @escaping () -> T) -> T {
+        let done = DispatchSemaphore(value: 0)
+        var result: T?
+        condition.lock()
+        jobs.append {
+            result = body()
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        return result!
     }
 }
 
@@ -470,57 +519,73 @@ struct DrillPartitionLog {
     var batches: [(base: Int64, last: Int64, leaderEpoch: Int32, crc: UInt32)] = []
     var records: [Int64: (key: String, value: String)] = [:]
     var highWatermark: Int64 = -1
+    var reconnects = 0
 }
 
 /// Reads `topic`-`partition` from `from` up to the node's high watermark, from that node itself (a replica
-/// serves reads up to its high watermark).
+/// serves reads up to its high watermark), 1 MiB per Fetch. A connection lost mid-read is reopened and the
+/// read goes on where it stopped (at most 3 times; counted in `reconnects`).
 func drillReadPartition(address: String, topic: String, partition: Int32, from: Int64, deadline: Int64) async throws -> DrillPartitionLog {
-    let connection = try await BrokerConnection.connect(to: try BrokerAddress(parsing: address), clientId: "weir-drill-verify", requestTimeout: .seconds(10))
+    let brokerAddress = try BrokerAddress(parsing: address)
     var log = DrillPartitionLog()
     var offset = from
     var rounds = 0
-    do {
-        while true {
-            rounds += 1
-            guard drillMs() < deadline, rounds < 1_000_000 else { throw DrillError("reading \(topic)-\(partition) from \(address) did not finish in time") }
-            let request = FetchRequest(
-                replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 8 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-                topics: [.init(topic: topic, partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: 8 << 20)])])
-            let response = try await connection.send(request)
-            guard response.errorCode == .none, let p = response.responses.first?.partitions.first else {
-                throw DrillError("fetch from \(address) failed: \(response.errorCode)")
+    var connection: BrokerConnection?
+    defer { if let connection { Task { await connection.close() } } }
+    while true {
+        rounds += 1
+        guard drillMs() < deadline, rounds < 1_000_000 else { throw DrillError("reading \(topic)-\(partition) from \(address) did not finish in time") }
+        let request = FetchRequest(
+            replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+            topics: [.init(topic: topic, partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: 1 << 20)])])
+        let response: FetchResponse
+        do {
+            let current: BrokerConnection
+            if let connection {
+                current = connection
+            } else {
+                current = try await BrokerConnection.connect(to: brokerAddress, clientId: "weir-drill-verify", requestTimeout: .seconds(10))
+                connection = current
             }
-            guard p.errorCode == .none else { throw DrillError("fetch of \(topic)-\(partition) at \(offset) from \(address): \(p.errorCode)") }
-            log.highWatermark = p.highWatermark
-            if offset >= p.highWatermark { break }
-            var advanced = false
-            if let bytes = p.records {
-                var scanner = RecordBatchScanner(bytes)
-                while let (index, header) = scanner.next() {
-                    guard header.nextOffset > offset else { continue }
-                    advanced = true
-                    offset = header.nextOffset
-                    log.batches.append((header.baseOffset, header.lastOffset, header.partitionLeaderEpoch, header.crc))
-                    if header.attributes.isControl { continue }
-                    let batch = RecordBatch(unchecked: bytes.getSlice(at: index, length: header.totalSize) ?? ByteBuffer(), header: header)
-                    var iterator = try batch.records()
-                    while let record = try iterator.next() {
-                        let key = record.key.map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? ""
-                        let value = record.value.map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? ""
-                        log.records[iterator.offset(of: record)] = (key, value)
-                    }
-                }
-                if let reason = scanner.stopReason, reason.kind != .truncated {
-                    throw DrillError("bad batch from \(address) in \(topic)-\(partition) after offset \(offset): \(reason)")
-                }
-            }
-            guard advanced else { throw DrillError("fetch of \(topic)-\(partition) at \(offset) from \(address) returned nothing below its high watermark \(p.highWatermark)") }
+            response = try await current.send(request)
+        } catch {
+            if let lost = connection { await lost.close() }
+            connection = nil
+            log.reconnects += 1
+            printError("verify: reading \(topic)-\(partition) from \(address) at offset \(offset): \(error); reconnecting")
+            guard log.reconnects <= 3 else { throw error }
+            try await Task.sleep(for: .milliseconds(100))
+            continue
         }
-    } catch {
-        await connection.close()
-        throw error
+        guard response.errorCode == .none, let p = response.responses.first?.partitions.first else {
+            throw DrillError("fetch from \(address) failed: \(response.errorCode)")
+        }
+        guard p.errorCode == .none else { throw DrillError("fetch of \(topic)-\(partition) at \(offset) from \(address): \(p.errorCode)") }
+        log.highWatermark = p.highWatermark
+        if offset >= p.highWatermark { break }
+        var advanced = false
+        if let bytes = p.records {
+            var scanner = RecordBatchScanner(bytes)
+            while let (index, header) = scanner.next() {
+                guard header.nextOffset > offset else { continue }
+                advanced = true
+                offset = header.nextOffset
+                log.batches.append((header.baseOffset, header.lastOffset, header.partitionLeaderEpoch, header.crc))
+                if header.attributes.isControl { continue }
+                let batch = RecordBatch(unchecked: bytes.getSlice(at: index, length: header.totalSize) ?? ByteBuffer(), header: header)
+                var iterator = try batch.records()
+                while let record = try iterator.next() {
+                    let key = record.key.map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? ""
+                    let value = record.value.map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? ""
+                    log.records[iterator.offset(of: record)] = (key, value)
+                }
+            }
+            if let reason = scanner.stopReason, reason.kind != .truncated {
+                throw DrillError("bad batch from \(address) in \(topic)-\(partition) after offset \(offset): \(reason)")
+            }
+        }
+        guard advanced else { throw DrillError("fetch of \(topic)-\(partition) at \(offset) from \(address) returned nothing below its high watermark \(p.highWatermark)") }
     }
-    await connection.close()
     return log
 }
 
@@ -576,6 +641,7 @@ struct DrillRunner {
         report.failedAttempts = s.failed
         report.unacknowledgedPresent = unacknowledgedPresent
         report.auditDiscardedAcknowledged = auditCount("discardedAcknowledged")
+        report.verificationReconnects = verificationReconnects
         report.summarize()
         tearDown(keep: options.keepData || !report.passed)
         if report.passed, !options.keepData { report.dataDirectory = nil }
@@ -586,6 +652,7 @@ struct DrillRunner {
     }
 
     var unacknowledgedPresent = 0
+    var verificationReconnects = 0
 
     // MARK: Set-up and tear-down
 
@@ -889,6 +956,7 @@ struct DrillRunner {
             let from = all ? 0 : verifiedUpTo[partition] ?? 0
             let a = try await drillReadPartition(address: nodes[0].address, topic: topic, partition: partition, from: from, deadline: deadline)
             let b = try await drillReadPartition(address: nodes[1].address, topic: topic, partition: partition, from: from, deadline: deadline)
+            verificationReconnects += a.reconnects + b.reconnects
             if a.highWatermark != b.highWatermark {
                 mismatched += 1
                 printError("verify: \(topic)-\(partition) high watermark \(a.highWatermark) on \(nodes[0].name), \(b.highWatermark) on \(nodes[1].name)")

@@ -196,3 +196,23 @@ def test_weir_drill_three_cycles(fault):
     if fault == "freeze":
         # Promotion waits until the frozen primary has been silent for a second.
         assert all(c["rto_ms"] >= 900 for c in cycles), cycles
+
+
+def test_weir_drill_on_a_given_pair(pair):
+    """On a pair it did not start, the drill refuses kill/freeze and runs forced switchovers (promote-only)."""
+    primary, replica = pair.nodes
+    refused = subprocess.run([WEIR_BIN, "drill", "--primary", primary.address, "--replica", replica.address, "--fault", "kill"],
+                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert refused.returncode != 0 and "promote-only" in refused.stderr, refused.stderr
+    result = subprocess.run(
+        [WEIR_BIN, "drill", "--primary", primary.address, "--replica", replica.address, "--fault", "promote-only",
+         "--cycles", "2", "--json", "--before-fault-ms", "300", "--after-promote-ms", "200", "--timeout-ms", "30000"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.stdout, result.stderr
+    report = json.loads(result.stdout)
+    assert result.returncode == 0 and report["passed"], f"{json.dumps(report, indent=1)}\n{result.stderr[-3000:]}"
+    assert report["acknowledged"] > 0 and report["lost"] == 0 and report["duplicated"] == 0
+    assert [c["new_primary"] for c in report["cycle_reports"]] == [replica.address, primary.address]
+    # The pair is left synchronous with node 1 primary again, in a later epoch.
+    ps, _ = pair.wait_synchronous(primary, replica, 30)
+    assert ps["epoch"] == report["cycle_reports"][-1]["epoch"]
