@@ -119,6 +119,7 @@ actor EngineRun {
     var snapshots: [String: StateSnapshot] = [:]
     var controlNext: Int64 = 0
     var pending: [PendingControl] = []
+    var snapshotJobs: [String: SnapshotJob] = [:]
     static let batchBytes = 256 << 10
     static let batchRecords = 2000
 
@@ -133,14 +134,19 @@ actor EngineRun {
         defer { for p in pending { p.cancel() } }
         try await recover()
         onRecovered()
-        while true {
-            try Task.checkCancellation()
-            let busy = try await round()
-            if !busy {
-                var positions = slots.map { (topic: $0.input, partition: $0.partition, offset: $0.driver.nextOffset) }
-                positions.append((config.topics.control, 0, controlNext))
-                await log.waitForData(positions, timeoutMs: pending.isEmpty ? 500 : 10)
+        do {
+            while true {
+                try Task.checkCancellation()
+                let busy = try await round()
+                if !busy {
+                    var positions = slots.map { (topic: $0.input, partition: $0.partition, offset: $0.driver.nextOffset) }
+                    positions.append((config.topics.control, 0, controlNext))
+                    await log.waitForData(positions, timeoutMs: pending.isEmpty ? 500 : 10)
+                }
             }
+        } catch {
+            await drainSnapshotJobs()
+            throw error
         }
     }
 
@@ -322,29 +328,32 @@ actor EngineRun {
         return busy
     }
 
-    /// Persists due snapshots: every output of the inputs they cover is durable by now (appends are awaited first).
+    /// Starts due snapshots: every output of the inputs they cover is durable by now (appends are awaited first).
+    /// The state is copied (value types) and encoded and appended by a background job, so a large state does not
+    /// stall the loop; at most one job per slot is in flight, and a run ends only after its jobs.
     func persistSnapshots(force: Bool) async throws {
         let now = ContinuousClock.now
-        var records: [OutputRecord] = []
-        var done: [Slot] = []
         for slot in slots where slot.sinceSnapshot > 0 {
+            if let job = snapshotJobs[slot.key] {
+                guard job.isDone else { continue }
+                snapshotJobs[slot.key] = nil
+                try await job.task.value  // rethrows its error: the run restarts and recovers
+                slot.snapshotCost = job.cost
+            }
             guard force || slot.sinceSnapshot >= config.snapshotEvery || now - slot.lastSnapshot >= .milliseconds(config.snapshotIntervalMs) else { continue }
             // A snapshot costs O(state): keep it under 5 % of the time (recovery replays a little more instead).
             guard force || now - slot.lastSnapshot >= slot.snapshotCost * 20 else { continue }
-            let started = ContinuousClock.now
-            let s = try slot.driver.snapshot()
-            slot.snapshotCost = ContinuousClock.now - started
-            records.append(OutputRecord(topic: config.topics.state, key: Array(slot.key.utf8), value: s.encoded(),
-                                        timestamp: Int64(Date().timeIntervalSince1970 * 1000)))
-            done.append(slot)
-        }
-        guard !records.isEmpty else { return }
-        try Task.checkCancellation()
-        try await log.append(records.map { OutputBatch(topic: config.topics.state, partition: 0, records: [$0]) })
-        for slot in done {
+            try Task.checkCancellation()
+            snapshotJobs[slot.key] = SnapshotJob(copy: DriverCopy(driver: slot.driver), key: slot.key, topic: config.topics.state, log: log)
             slot.sinceSnapshot = 0
             slot.lastSnapshot = now
         }
+    }
+
+    /// Waits for the snapshot jobs in flight (the end of a run: nothing is written after it).
+    func drainSnapshotJobs() async {
+        for job in snapshotJobs.values { _ = try? await job.task.value }
+        snapshotJobs.removeAll()
     }
 
     // MARK: Control
@@ -492,4 +501,36 @@ public enum ControlRequest: Sendable {
     public static func rollbackRecord(model: String, version: String) -> [UInt8] {
         JSONWriter.encode(.object([("action", .string("rollback")), ("model", .string(model)), ("version", .string(version))]))
     }
+}
+
+/// A copy of a driver for a background snapshot: value types all the way down, so the copy shares nothing mutable
+/// with the running driver.
+struct DriverCopy: @unchecked Sendable {
+    let driver: HostedDriver
+}
+
+/// Encodes one snapshot and appends it to the state topic, off the host loop.
+final class SnapshotJob: Sendable {
+    final class Progress: Sendable {
+        let state = Mutex<(done: Bool, cost: Duration)>((false, .zero))
+    }
+    private let progress = Progress()
+    let task: Task<Void, any Error>
+
+    init(copy: DriverCopy, key: String, topic: String, log: any ProcessorLog) {
+        let progress = self.progress
+        task = Task.detached {
+            defer { progress.state.withLock { $0.done = true } }
+            let started = ContinuousClock.now
+            let s = try copy.driver.snapshot()
+            let bytes = s.encoded()
+            progress.state.withLock { $0.cost = ContinuousClock.now - started }
+            try await log.append([OutputBatch(topic: topic, partition: 0, records: [
+                OutputRecord(topic: topic, key: Array(key.utf8), value: bytes, timestamp: Int64(Date().timeIntervalSince1970 * 1000)),
+            ])])
+        }
+    }
+
+    var isDone: Bool { progress.state.withLock { $0.done } }
+    var cost: Duration { progress.state.withLock { $0.cost } }
 }

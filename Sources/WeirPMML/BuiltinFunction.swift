@@ -53,6 +53,22 @@ enum BuiltinFunction: String, Sendable {
             return .missing
         default: break
         }
+        // One or two arguments: no argument array (the common arithmetic and comparisons of derived fields).
+        if args.count == 1, isUnaryNumeric {
+            let a = args[0].eval(&row)
+            if a.isMissing { return .missing }
+            guard let x = a.double else { return .missing }
+            return unary(x)
+        }
+        if args.count == 2, isBinaryNumeric || isComparison {
+            let a = args[0].eval(&row)
+            if a.isMissing { return .missing }
+            let b = args[1].eval(&row)
+            if b.isMissing { return .missing }
+            if isComparison { return compareValues(a, b) }
+            guard let x = a.double, let y = b.double else { return .missing }
+            return binary(x, y)
+        }
         var values: [Value] = []
         values.reserveCapacity(args.count)
         for a in args {
@@ -82,14 +98,87 @@ enum BuiltinFunction: String, Sendable {
 
     private func isString(_ v: Value) -> Bool { if case .string = v { return true } else { return false } }
 
-    private func applyValues(_ v: [Value]) -> Value {
+    private var isComparison: Bool {
         switch self {
-        case .equal: return .boolean(compare(v[0], v[1]) == 0)
-        case .notEqual: return .boolean(compare(v[0], v[1]) != 0)
-        case .lessThan: return compare(v[0], v[1]).map { .boolean($0 < 0) } ?? .missing
-        case .lessOrEqual: return compare(v[0], v[1]).map { .boolean($0 <= 0) } ?? .missing
-        case .greaterThan: return compare(v[0], v[1]).map { .boolean($0 > 0) } ?? .missing
-        case .greaterOrEqual: return compare(v[0], v[1]).map { .boolean($0 >= 0) } ?? .missing
+        case .equal, .notEqual, .lessThan, .lessOrEqual, .greaterThan, .greaterOrEqual: return true
+        default: return false
+        }
+    }
+
+    /// Functions of exactly two numbers (`binary`).
+    private var isBinaryNumeric: Bool {
+        switch self {
+        case .add, .subtract, .multiply, .divide, .pow, .threshold, .modulo, .atan2, .hypot: return true
+        default: return false
+        }
+    }
+
+    /// Functions of exactly one number (`unary`).
+    private var isUnaryNumeric: Bool {
+        switch self {
+        case .log10, .ln, .sqrt, .abs, .exp, .expm1, .ln1p, .floor, .ceil, .round, .rint, .sin, .cos, .tan, .asin,
+             .acos, .atan, .sinh, .cosh, .tanh:
+            return true
+        default: return false
+        }
+    }
+
+    private func compareValues(_ a: Value, _ b: Value) -> Value {
+        switch self {
+        case .equal: return .boolean(compare(a, b) == 0)
+        case .notEqual: return .boolean(compare(a, b) != 0)
+        case .lessThan: return compare(a, b).map { .boolean($0 < 0) } ?? .missing
+        case .lessOrEqual: return compare(a, b).map { .boolean($0 <= 0) } ?? .missing
+        case .greaterThan: return compare(a, b).map { .boolean($0 > 0) } ?? .missing
+        case .greaterOrEqual: return compare(a, b).map { .boolean($0 >= 0) } ?? .missing
+        default: return .missing
+        }
+    }
+
+    private func binary(_ x: Double, _ y: Double) -> Value {
+        switch self {
+        case .add: return .number(x + y)
+        case .subtract: return .number(x - y)
+        case .multiply: return .number(x * y)
+        case .divide: return .number(x / y)
+        case .pow: return .number(LibM.pow(x, y))
+        case .threshold: return .number(x > y ? 1 : 0)
+        case .modulo: return .number(x - y * (x / y).rounded(.down))
+        case .atan2: return .number(LibM.atan2(x, y))
+        case .hypot: return .number(LibM.hypot(x, y))
+        default: return .missing
+        }
+    }
+
+    private func unary(_ x: Double) -> Value {
+        switch self {
+        case .log10: return x <= 0 ? .missing : .number(LibM.log10(x))
+        case .ln: return x <= 0 ? .missing : .number(LibM.log(x))
+        case .sqrt: return x < 0 ? .missing : .number(LibM.sqrt(x))
+        case .abs: return .number(Swift.abs(x))
+        case .exp: return .number(LibM.exp(x))
+        case .expm1: return .number(LibM.expm1(x))
+        case .ln1p: return .number(LibM.log1p(x))
+        case .floor: return .number(x.rounded(.down))
+        case .ceil: return .number(x.rounded(.up))
+        case .round: return .number(x.rounded(.toNearestOrAwayFromZero))
+        case .rint: return .number(x.rounded(.toNearestOrEven))
+        case .sin: return .number(LibM.sin(x))
+        case .cos: return .number(LibM.cos(x))
+        case .tan: return .number(LibM.tan(x))
+        case .asin: return .number(LibM.asin(x))
+        case .acos: return .number(LibM.acos(x))
+        case .atan: return .number(LibM.atan(x))
+        case .sinh: return .number(LibM.sinh(x))
+        case .cosh: return .number(LibM.cosh(x))
+        case .tanh: return .number(LibM.tanh(x))
+        default: return .missing
+        }
+    }
+
+    private func applyValues(_ v: [Value]) -> Value {
+        if isComparison { return compareValues(v[0], v[1]) }
+        switch self {
         case .and:
             var r = true
             for x in v { guard let b = x.bool else { return .missing }; r = r && b }
@@ -113,11 +202,9 @@ enum BuiltinFunction: String, Sendable {
         default: break
         }
         guard let x = nums(v) else { return .missing }
+        if isUnaryNumeric { return unary(x[0]) }
+        if isBinaryNumeric { return binary(x[0], x[1]) }
         switch self {
-        case .add: return .number(x[0] + x[1])
-        case .subtract: return .number(x[0] - x[1])
-        case .multiply: return .number(x[0] * x[1])
-        case .divide: return .number(x[0] / x[1])
         case .min: return .number(x.min() ?? .nan)
         case .max: return .number(x.max() ?? .nan)
         case .sum: return .number(x.reduce(0, +))
@@ -127,31 +214,6 @@ enum BuiltinFunction: String, Sendable {
             let s = x.sorted()
             let n = s.count
             return .number(n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2)
-        case .log10: return x[0] <= 0 ? .missing : .number(LibM.log10(x[0]))
-        case .ln: return x[0] <= 0 ? .missing : .number(LibM.log(x[0]))
-        case .sqrt: return x[0] < 0 ? .missing : .number(LibM.sqrt(x[0]))
-        case .abs: return .number(Swift.abs(x[0]))
-        case .exp: return .number(LibM.exp(x[0]))
-        case .expm1: return .number(LibM.expm1(x[0]))
-        case .ln1p: return .number(LibM.log1p(x[0]))
-        case .pow: return .number(LibM.pow(x[0], x[1]))
-        case .threshold: return .number(x[0] > x[1] ? 1 : 0)
-        case .floor: return .number(x[0].rounded(.down))
-        case .ceil: return .number(x[0].rounded(.up))
-        case .round: return .number(x[0].rounded(.toNearestOrAwayFromZero))
-        case .rint: return .number(x[0].rounded(.toNearestOrEven))
-        case .modulo: return .number(x[0] - x[1] * (x[0] / x[1]).rounded(.down))
-        case .sin: return .number(LibM.sin(x[0]))
-        case .cos: return .number(LibM.cos(x[0]))
-        case .tan: return .number(LibM.tan(x[0]))
-        case .asin: return .number(LibM.asin(x[0]))
-        case .acos: return .number(LibM.acos(x[0]))
-        case .atan: return .number(LibM.atan(x[0]))
-        case .sinh: return .number(LibM.sinh(x[0]))
-        case .cosh: return .number(LibM.cosh(x[0]))
-        case .tanh: return .number(LibM.tanh(x[0]))
-        case .atan2: return .number(LibM.atan2(x[0], x[1]))
-        case .hypot: return .number(LibM.hypot(x[0], x[1]))
         default: return .missing
         }
     }

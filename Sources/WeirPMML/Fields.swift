@@ -9,21 +9,42 @@ struct FieldInfo {
     var declaredSlot: Int? = nil
 }
 
-/// A DataDictionary entry.
-struct DataFieldSpec: Sendable {
-    var name: String
-    var slot: Int
-    var dataType: DataType
-    var opType: OpType
+/// A DataDictionary entry. A reference type: the per-row validity check must not copy (and retain) its sets.
+final class DataFieldSpec: Sendable {
+    let name: String
+    let slot: Int
+    let dataType: DataType
+    let opType: OpType
     /// Keys of valid values (empty: no list).
-    var validKeys: Set<String>
-    var orderedValues: [String]
-    var invalidKeys: Set<String>
-    var missingTexts: Set<String>
-    var intervals: [IntervalSpec]
+    let validKeys: Set<String>
+    let orderedValues: [String]
+    let invalidKeys: Set<String>
+    let missingTexts: Set<String>
+    let intervals: [IntervalSpec]
     var isFloat: Bool { dataType == .float }
 
+    init(name: String, slot: Int, dataType: DataType, opType: OpType, validKeys: Set<String>, orderedValues: [String],
+         invalidKeys: Set<String>, missingTexts: Set<String>, intervals: [IntervalSpec]) {
+        self.name = name
+        self.slot = slot
+        self.dataType = dataType
+        self.opType = opType
+        self.validKeys = validKeys
+        self.orderedValues = orderedValues
+        self.invalidKeys = invalidKeys
+        self.missingTexts = missingTexts
+        self.intervals = intervals
+    }
+
     func isValid(_ v: Value) -> Bool {
+        if case .number(let d) = v, invalidKeys.isEmpty {
+            // No key text needed (building one allocates a String per field and row).
+            if !validKeys.isEmpty, opType != .continuous || intervals.isEmpty {
+                return validKeys.contains(v.key)
+            }
+            if !intervals.isEmpty { return intervals.contains { $0.contains(d) } }
+            return true
+        }
         if dataType.isNumeric, case .string = v { return false }
         let key = v.key
         if invalidKeys.contains(key) { return false }

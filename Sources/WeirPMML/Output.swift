@@ -1,5 +1,5 @@
-/// One compiled OutputField.
-struct OutputProgram: Sendable {
+/// One compiled OutputField. A reference type: the per-row loop over a model's outputs must not copy it.
+final class OutputProgram: Sendable {
     enum Feature: Sendable {
         case predictedValue
         case probability(String?)
@@ -13,23 +13,33 @@ struct OutputProgram: Sendable {
         case rankedAffinity(Int)
     }
 
-    var name: String
-    var slot: Int
-    var feature: Feature
-    var dataType: DataType?
-    var isFinal: Bool
+    let name: String
+    let slot: Int
+    let feature: Feature
+    let dataType: DataType?
+    let isFinal: Bool
     /// Evaluate against this segment's result (MiningModel OutputField@segmentId) ...
-    var segmentId: String? = nil
+    let segmentId: String?
     /// ... or return this output field of that segment (transformedValue/decision with segmentId).
-    var segmentOutput: String? = nil
+    let segmentOutput: String?
     /// Slot set to `.boolean(true)` once this field has a value for the row.
-    var declaredSlot: Int = -1
+    let declaredSlot: Int
     /// Output fields the expression references (name, declared slot): each must have a value.
-    var requires: [(name: String, slot: Int)] = []
+    let requires: [(name: String, slot: Int)]
+    let isExpression: Bool
 
-    var isExpression: Bool {
-        if case .expression = feature, segmentId == nil { return true }
-        return false
+    init(name: String, slot: Int, feature: Feature, dataType: DataType?, isFinal: Bool, segmentId: String? = nil,
+         segmentOutput: String? = nil, declaredSlot: Int = -1, requires: [(name: String, slot: Int)] = []) {
+        self.name = name
+        self.slot = slot
+        self.feature = feature
+        self.dataType = dataType
+        self.isFinal = isFinal
+        self.segmentId = segmentId
+        self.segmentOutput = segmentOutput
+        self.declaredSlot = declaredSlot
+        self.requires = requires
+        if case .expression = feature, segmentId == nil { isExpression = true } else { isExpression = false }
     }
 
     func eval(_ p: Prediction, _ row: inout Row) throws(RowRejection) -> Value {
@@ -39,10 +49,13 @@ struct OutputProgram: Sendable {
                 let v = record.outputs[name] ?? .missing
                 return dataType.map { $0.cast(v) } ?? v
             }
-            var inner = self
-            inner.segmentId = nil
-            return try inner.eval(record.prediction, &row)
+            return try evalFeature(record.prediction, &row)
         }
+        return try evalFeature(p, &row)
+    }
+
+    /// The feature against prediction `p` (ignoring `segmentId`).
+    private func evalFeature(_ p: Prediction, _ row: inout Row) throws(RowRejection) -> Value {
         let v: Value
         switch feature {
         case .predictedValue: v = p.value

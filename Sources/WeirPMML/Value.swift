@@ -93,6 +93,8 @@ public enum DataType: String, Sendable {
 }
 
 func parseNumber(_ text: String) -> Double? {
+    // The common case first: text without surrounding whitespace parses as it is (trimming walks Characters).
+    if let d = Double(text) { return d }
     let t = text.trimmingWhitespace()
     if let d = Double(t) { return d }
     switch t.lowercased() {

@@ -22,6 +22,9 @@ public protocol ReplicatedLog: AnyObject {
     /// Replica: empties the log and restarts it at `offset` (the primary's retention deleted what the
     /// replica would fetch next).
     func reset(startingAt offset: Int64) throws(StorageError)
+    /// A small durable file beside the log (the leader-epoch checkpoint), replaced atomically.
+    func readSidecar(_ name: String) throws(StorageError) -> String?
+    func writeSidecar(_ name: String, _ text: String) throws(StorageError)
 }
 
 extension PartitionLog: ReplicatedLog {}
@@ -54,6 +57,43 @@ public struct EpochHistory: Hashable, Sendable {
     public init() {}
 
     /// Scans every batch header of `log` (reads whole batches in 1 MiB chunks).
+    static let checkpointName = "leader-epoch-checkpoint"
+
+    /// The history from the log's checkpoint (written before any batch of a new epoch is appended, so it
+    /// never lacks an epoch the log holds; entries at or past the log end — an append that did not
+    /// survive — are dropped); without a checkpoint (or an unreadable one), by scanning, then checkpointed.
+    public init(loading log: any ReplicatedLog) throws(StorageError) {
+        if let text = try log.readSidecar(Self.checkpointName), let entries = Self.decode(text) {
+            let end = log.logEndOffset
+            self.init()
+            self.entries = entries.filter { $0.startOffset < end }
+            return
+        }
+        try self.init(scanning: log)
+        try save(to: log)
+    }
+
+    /// Writes the checkpoint (durable before it returns).
+    public func save(to log: any ReplicatedLog) throws(StorageError) {
+        var text = "weir-leader-epochs v1\n"
+        for e in entries { text += "\(e.epoch.packed) \(e.startOffset)\n" }
+        try log.writeSidecar(Self.checkpointName, text)
+    }
+
+    static func decode(_ text: String) -> [Entry]? {
+        var lines = text.split(separator: "\n")
+        guard lines.first == "weir-leader-epochs v1" else { return nil }
+        lines.removeFirst()
+        var out: [Entry] = []
+        for line in lines {
+            let f = line.split(separator: " ")
+            guard f.count == 2, let packed = Int32(f[0]), let epoch = LeaderEpoch(packed: packed), let start = Int64(f[1]) else { return nil }
+            if let last = out.last, !(last.epoch < epoch && last.startOffset < start) { return nil }
+            out.append(Entry(epoch: epoch, startOffset: start))
+        }
+        return out
+    }
+
     public init(scanning log: any ReplicatedLog) throws(StorageError) {
         var offset = log.logStartOffset
         let end = log.logEndOffset

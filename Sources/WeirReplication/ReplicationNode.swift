@@ -86,7 +86,7 @@ public final class ReplicationNode {
         self.leaderEpoch = LeaderEpoch(epoch: state.epoch, incarnation: state.role == .primary ? state.incarnation : 0)
         for key in logs.keys.sorted() {
             guard let log = logs.log(key) else { continue }
-            let p = PartitionState(key: key, log: log, history: try EpochHistory(scanning: log))
+            let p = PartitionState(key: key, log: log, history: try EpochHistory(loading: log))
             p.highWatermark = min(highWatermarks[key] ?? 0, log.logEndOffset)
             partitions[key] = p
         }
@@ -134,15 +134,18 @@ public final class ReplicationNode {
             return (nil, [.failed(token, .unknownPartition)])  // deleted meanwhile: the node stays up
         }
         guard let p = partition(key, into: &actions) else { return (nil, actions + [.failed(token, .storage(offlineReason ?? "no log"))]) }
+        guard noteEpoch(leaderEpoch, startingAt: p.log.logEndOffset, in: p, into: &actions) else {
+            return (nil, actions + [.failed(token, .storage(offlineReason ?? "epoch checkpoint"))])
+        }
         let info: PartitionLog.AppendInfo
         do throws(StorageError) {
             info = try p.log.append(batch, leaderEpoch: leaderEpoch.packed)
         } catch {
+            p.history.truncate(to: p.log.logEndOffset)  // the noted epoch start holds no batch after all
             if error.kind == .invalidBatch { return (nil, actions + [.failed(token, .invalidBatch(error.detail))]) }
             goOffline("append to \(key): \(error)", into: &actions)
             return (nil, actions + [.failed(token, .storage(error.description))])
         }
-        p.history.record(leaderEpoch, startOffset: info.baseOffset)
         p.pending.append(Pending(token: token, baseOffset: info.baseOffset, endOffset: info.lastOffset + 1, deadline: now + config.ackTimeoutMs))
         requestSync(p, into: &actions)
         if let parked = parkedFetch {  // new data for the replica waiting in its long poll
@@ -465,6 +468,10 @@ public final class ReplicationNode {
                     return
                 }
                 p.history = EpochHistory()
+                do throws(StorageError) { try p.history.save(to: log) } catch {
+                    goOffline("epoch checkpoint of \(part.key): \(error)", into: &actions)
+                    return
+                }
                 p.matchedOffset = part.logStartOffset
                 p.reportedDurable = min(p.reportedDurable, part.logStartOffset)
                 actions.append(.truncated(part.key, to: part.logStartOffset))
@@ -477,13 +484,13 @@ public final class ReplicationNode {
                 // ≥, not =: the primary's compaction may have removed whole batches (offsets keep their gaps).
                 guard header.baseOffset >= log.logEndOffset else { break }
                 let bytes = part.records.getSlice(at: index, length: header.totalSize)!
+                guard noteEpoch(LeaderEpoch(packed: header.partitionLeaderEpoch) ?? .none, startingAt: header.baseOffset, in: p, into: &actions) else { return }
                 do throws(StorageError) {
                     _ = try log.appendAsFollower(RecordBatch(unchecked: bytes, header: header))  // byte for byte
                 } catch {
                     goOffline("replica append to \(part.key): \(error)", into: &actions)
                     return
                 }
-                p.history.record(LeaderEpoch(packed: header.partitionLeaderEpoch) ?? .none, startOffset: header.baseOffset)
                 p.matchedOffset = log.logEndOffset  // the batches are the current primary's own
             }
             if log.durableOffset < log.logEndOffset { requestSync(p, into: &actions) }
@@ -525,6 +532,14 @@ public final class ReplicationNode {
             return
         }
         p.history.truncate(to: target)
+        do throws(StorageError) {
+            // Before anything is appended past `target` again: a stale checkpoint would name epochs for
+            // offsets that later hold other batches.
+            try p.history.save(to: log)
+        } catch {
+            goOffline("epoch checkpoint of \(p.key): \(error)", into: &actions)
+            return
+        }
         p.matchedOffset = min(p.matchedOffset, target)
         p.reportedDurable = min(p.reportedDurable, target)
         actions.append(.truncated(p.key, to: target))
@@ -596,7 +611,7 @@ public final class ReplicationNode {
             let existing = logs.log(key)
             let log: any ReplicatedLog
             if let existing { log = existing } else { log = try logs.create(key) }
-            let p = PartitionState(key: key, log: log, history: try EpochHistory(scanning: log))
+            let p = PartitionState(key: key, log: log, history: try EpochHistory(loading: log))
             partitions[key] = p
             if existing == nil { actions.append(.partitionCreated(key)) }
             return p
@@ -604,6 +619,21 @@ public final class ReplicationNode {
             goOffline("opening \(key): \(error)", into: &actions)
             return nil
         }
+    }
+
+    /// Records that a batch of `epoch` is about to be appended at `offset`: a new epoch is checkpointed
+    /// durably *before* its first batch is written, so the checkpoint never lacks an epoch the log holds.
+    private func noteEpoch(_ epoch: LeaderEpoch, startingAt offset: Int64, in p: PartitionState, into actions: inout [ReplicationAction]) -> Bool {
+        guard p.history.latest != epoch else { return true }
+        p.history.record(epoch, startOffset: offset)
+        do throws(StorageError) {
+            try p.history.save(to: p.log)
+        } catch {
+            p.history.truncate(to: offset)
+            goOffline("epoch checkpoint of \(p.key): \(error)", into: &actions)
+            return false
+        }
+        return true
     }
 
     private func requestSync(_ p: PartitionState, into actions: inout [ReplicationAction]) {

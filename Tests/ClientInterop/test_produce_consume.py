@@ -32,7 +32,10 @@ def test_produce_and_consume_every_record(broker, client, codec):
     for partition in range(PARTITIONS):
         stored = raw_fetch_codecs(broker.bootstrap, topic, partition)
         assert stored, f"no batch stored in partition {partition}"
-        assert set(stored) == {codec}, f"partition {partition} holds batches with codecs {sorted(set(stored))}"
+        # librdkafka sends a batch uncompressed when compression would not shrink it (a lone small record
+        # under load), so "none" may appear beside the codec; a silent fallback leaves no batch in the codec.
+        assert codec in stored and set(stored) <= {codec, "none"}, \
+            f"partition {partition} holds batches with codecs {sorted(set(stored))}"
 
     expected = by_partition(records)
     # Read back by the same client and by the next one in the list (cross-client compatibility).

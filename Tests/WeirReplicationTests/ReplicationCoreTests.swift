@@ -231,6 +231,26 @@ final class ManualPair {
         #expect(pair.a.acks.contains(ProduceToken(99)))
     }
 
+    @Test func leaderEpochCheckpointMatchesTheLogAcrossRestarts() throws {
+        let pair = try ManualPair()
+        try pair.settle()
+        pair.produce(pair.a, key, token: 1)
+        try pair.settle()
+        try pair.a.restart(config: pair.configs[0], now: pair.now)  // a new incarnation: a new epoch entry
+        try pair.settle()
+        pair.produce(pair.a, key, token: 2)
+        try pair.settle()
+        #expect(pair.a.acks.contains(ProduceToken(2)))
+        for side in [pair.a, pair.b] {
+            let log = side.logs.open[key]!
+            let checkpoint = try #require(try log.readSidecar("leader-epoch-checkpoint"))
+            #expect(checkpoint.hasPrefix("weir-leader-epochs v1\n"))
+            let loaded = try EpochHistory(loading: log)
+            #expect(loaded == (try EpochHistory(scanning: log)))
+            #expect(loaded.entries.count == 2)
+        }
+    }
+
     @Test func failsWithNotEnoughReplicasWhenTheReplicaIsSilent() throws {
         let pair = try ManualPair()
         try pair.settle()

@@ -42,6 +42,8 @@ final class CheckedLog: ReplicatedLog {
     func append(_ batch: RecordBatch, leaderEpoch: Int32) throws(StorageError) -> PartitionLog.AppendInfo { try inner.append(batch, leaderEpoch: leaderEpoch) }
     func read(from offset: Int64, maxBytes: Int, upTo: Int64?) throws(StorageError) -> ByteBuffer { try inner.read(from: offset, maxBytes: maxBytes, upTo: upTo) }
     func appendAsFollower(_ batch: RecordBatch) throws(StorageError) -> PartitionLog.AppendInfo { try inner.appendAsFollower(batch) }
+    func readSidecar(_ name: String) throws(StorageError) -> String? { try inner.readSidecar(name) }
+    func writeSidecar(_ name: String, _ text: String) throws(StorageError) { try inner.writeSidecar(name, text) }
     func reset(startingAt offset: Int64) throws(StorageError) {
         world.checkTruncation(node: node, key: key, log: inner, to: offset)
         try inner.reset(startingAt: offset)
@@ -465,7 +467,10 @@ final class SimulatedPair {
                 return
             }
             if x.prefix(while: { $0.lastOffset < limit }) != y.prefix(while: { $0.lastOffset < limit }) {
-                fail("logs of \(key) differ below min(HW) = \(limit)")
+                func show(_ s: [BatchSummary]) -> String {
+                    s.prefix(while: { $0.lastOffset < limit }).map { "\($0.baseOffset)-\($0.lastOffset)@\(LeaderEpoch(packed: $0.leaderEpoch).map { "\($0)" } ?? "-")" }.joined(separator: " ")
+                }
+                fail("logs of \(key) differ below min(HW) = \(limit)\n  node 1: \(show(x))\n  node 2: \(show(y))")
             }
         }
     }

@@ -5,8 +5,9 @@ import WeirRecords
 import WeirStorage
 import WeirTestSupport
 
-/// A segment roll does no fsync under the log's lock: the next durability wait seals the old segment
-/// (fdatasync, indexes, directory, recovery checkpoint) off the lock, and recovery stays as strict.
+/// A segment roll fdatasyncs only the old segment's data under the log's lock (so no later segment can
+/// survive a crash that loses its tail: no gaps); the next durability wait seals it (indexes, directory,
+/// recovery checkpoint) off the lock, and recovery stays as strict.
 @Suite struct RollTests {
     func config(segmentBytes: Int = 1000) -> LogConfig {
         var c = LogConfig()
@@ -14,21 +15,24 @@ import WeirTestSupport
         return c
     }
 
-    @Test func rollingAppendsDoNotSync() async throws {
+    @Test func aRollSyncsOnlyTheOldSegmentAndACrashKeepsAPrefix() async throws {
         try await onDedicatedThread {
             let disk = SimulatedDisk()
             let log = try PartitionLog(directory: "/r1", config: config(), disk: disk)
             let syncs = disk.syncCount
             for i in 0..<12 { try log.append(makeTestBatch(records: 2, valueSize: 100, seed: i)) }
             #expect(log.segmentCount > 3)
-            #expect(disk.syncCount == syncs)  // before: an fdatasync (and index and checkpoint syncs) per roll
+            // One fdatasync per roll (the old segment's data); no index, directory or checkpoint sync.
+            #expect(disk.syncCount == syncs + log.segmentCount - 1)
             #expect(log.durableOffset == 0)
-            // Nothing was made durable: a crash loses it all, and recovery copes with the vanished segments.
+            // Nothing was acknowledged durable; whatever survives the crash is a prefix, without a gap.
             disk.crash()
             let reopened = try PartitionLog(directory: "/r1", config: config(), disk: disk)
-            #expect(reopened.logEndOffset == 0)
+            let survived = try readAll(reopened)
+            #expect(survived.map(\.0) == (0..<survived.count).map { Int64($0 * 2) })
+            #expect(reopened.logEndOffset == Int64(survived.count * 2))
             try reopened.append(makeTestBatch(records: 1, valueSize: 10))
-            #expect(reopened.logEndOffset == 1)
+            #expect(reopened.logEndOffset == Int64(survived.count * 2 + 1))
         }
     }
 

@@ -4,19 +4,35 @@ import Glibc
 import Darwin
 #endif
 
-/// MiningField preparation for one field.
-struct FieldPreparation: Sendable {
-    var source: Int
-    var target: Int
-    var name: String
-    var spec: DataFieldSpec?
-    var replacement: Value
-    var missingReturnsInvalid: Bool
-    var invalid: InvalidTreatment
-    var invalidReplacement: Value
-    var outliers: Outliers
-    var low: Double?
-    var high: Double?
+/// MiningField preparation for one field. A reference type: the per-row loop over a model's fields must not
+/// copy (and retain every collection of) the field's spec.
+final class FieldPreparation: Sendable {
+    let source: Int
+    let target: Int
+    let name: String
+    let spec: DataFieldSpec?
+    let replacement: Value
+    let missingReturnsInvalid: Bool
+    let invalid: InvalidTreatment
+    let invalidReplacement: Value
+    let outliers: Outliers
+    let low: Double?
+    let high: Double?
+
+    init(source: Int, target: Int, name: String, spec: DataFieldSpec?, replacement: Value, missingReturnsInvalid: Bool,
+         invalid: InvalidTreatment, invalidReplacement: Value, outliers: Outliers, low: Double?, high: Double?) {
+        self.source = source
+        self.target = target
+        self.name = name
+        self.spec = spec
+        self.replacement = replacement
+        self.missingReturnsInvalid = missingReturnsInvalid
+        self.invalid = invalid
+        self.invalidReplacement = invalidReplacement
+        self.outliers = outliers
+        self.low = low
+        self.high = high
+    }
 
     enum InvalidTreatment: String, Sendable { case returnInvalid, asMissing, asIs, asValue }
 
@@ -44,7 +60,8 @@ struct FieldPreparation: Sendable {
     }
 }
 
-struct TargetSpec: Sendable {
+/// A reference type (set up by the compiler, read-only afterwards): reading it per row must not copy it.
+final class TargetSpec: @unchecked Sendable {
     var factor: Double = 1
     var constant: Double = 0
     var min: Double?
@@ -107,7 +124,7 @@ final class CompiledModel: @unchecked Sendable {
         for p in preparations { try p.apply(&row) }
         for (slot, e) in derived { row[slot] = e.eval(&row) }
         var p = try core.predict(&row)
-        if let target, function == .classification, p.value.isMissing, !target.priorCategories.isEmpty {
+        if function == .classification, p.value.isMissing, let target, !target.priorCategories.isEmpty {
             p = Prediction()
             p.categories = target.priorCategories
             p.probabilities = target.priorProbabilities
@@ -119,6 +136,7 @@ final class CompiledModel: @unchecked Sendable {
         if let targetSlot { row[targetSlot] = p.value }
         // Without a result, fields that read the result are missing and stay undeclared; expression
         // fields are still evaluated, and one that references an undeclared field rejects the row (JPMML).
+        if outputs.isEmpty { return p }
         let empty = p.isEmptyResult
         for o in outputs {
             if empty && !o.isExpression {

@@ -32,6 +32,8 @@ struct MiningModelCore: ModelCore {
     var missingThreshold: Double
     /// Keep each segment's result for OutputField@segmentId (and selectAll).
     var recordSegments: Bool
+    /// Set by the compiler when the segmentation is a plain tree ensemble (see `TreeEnsemble`).
+    var trees: TreeEnsemble? = nil
 
     private func record(_ s: Segment, _ p: Prediction, _ row: Row, into out: inout [String: SegmentRecord]) {
         var outputs: [String: Value] = [:]
@@ -81,6 +83,7 @@ struct MiningModelCore: ModelCore {
             return out
         default: break
         }
+        if let trees { return predictTrees(trees, row) }
         var fired: [(Segment, Prediction)] = []
         for s in segments where s.predicate.eval(row) == true {
             let p = try s.model.evaluate(&row)
@@ -108,99 +111,242 @@ struct MiningModelCore: ModelCore {
             }
         }
         if results.isEmpty { return .missing }
-        var out = classification ? combineClasses(results) : combineValues(results)
+        var out: Prediction
+        if classification {
+            var cats = categories
+            if cats.isEmpty {
+                for (p, _) in results { for c in p.categories where !cats.contains(c) { cats.append(c) } }
+            }
+            var votes = Votes()
+            for (p, w) in results { votes.append(p, weight: w, categories: cats, needsProbabilities: !voting) }
+            out = combineClasses(cats, votes)
+        } else {
+            out = Prediction()
+            out.value = combineValues(results.map { $0.0.value.double ?? .nan }, results.map(\.1))
+        }
         if recordSegments { out.segmentResults = records }
         return out
     }
 
-    private func combineValues(_ rs: [(Prediction, Double)]) -> Prediction {
-        let xs = rs.map { $0.0.value.double ?? .nan }
+    /// What aggregation needs of each segment result that takes part (classification), flattened.
+    struct Votes {
+        var weights: [Double] = []
+        /// -1: missing value, -2: a value that is not one of the categories, else the category index.
+        var states: [Int] = []
+        /// `categories.count` per result: its probability of each category (0 when it has none).
+        var probabilities: [Double] = []
+        /// Its probability of its own predicted value.
+        var ownProbability: [Double] = []
+
+        /// `needsProbabilities`: only the methods that combine probabilities read them (a voting segment's
+        /// result may have categories without probabilities).
+        mutating func append(_ p: Prediction, weight: Double, categories cats: [String], needsProbabilities: Bool) {
+            weights.append(weight)
+            states.append(p.value.isMissing ? -1 : (cats.firstIndex(of: p.value.key) ?? -2))
+            if needsProbabilities {
+                for c in cats { probabilities.append(p.probability(of: c) ?? 0) }
+                ownProbability.append(p.probability(of: p.value.key) ?? 0)
+            }
+        }
+    }
+
+    /// A Segmentation of plain TreeModels (every segment `True`, no transformations, targets or outputs of
+    /// their own), aggregated by value or class: each tree's node results are precomputed, scoring walks the
+    /// flat node arrays and combines exactly as the general path does.
+    struct TreeEnsemble: Sendable {
+        /// Every tree's nodes in one set of arrays (no per-tree reference counting while scoring).
+        var forest: FlatTree
+        /// Per tree: its root node in `forest` (node indices index the per-node arrays below), strategies.
+        var roots: [Int]
+        var strategies: [TreeModelCore.MissingStrategy]
+        var returnLast: [Bool]
+        var weights: [Double]
+        var totalWeight: Double
+        /// Per node: the tree's prediction there is missing.
+        var missing: [Bool]
+        /// Per node (by value): the predicted value as a number (NaN when not numeric).
+        var values: [Double]
+        /// Per node (by class): see `Votes`.
+        var states: [Int]
+        var probabilities: [Double]
+        var ownProbability: [Double]
+    }
+
+    /// The ensemble form of this segmentation, when it qualifies.
+    func treeEnsemble() -> TreeEnsemble? {
+        switch method {
+        case .selectFirst, .selectAll, .modelChain: return nil
+        default: break
+        }
+        if recordSegments || segments.isEmpty || (classification && categories.isEmpty) { return nil }
+        var e = TreeEnsemble(
+            forest: FlatTree(nodes: [], missingStrategy: .none, returnLastOnNoTrueChild: false), roots: [],
+            strategies: [], returnLast: [], weights: [], totalWeight: 0, missing: [], values: [], states: [],
+            probabilities: [], ownProbability: [])
+        var probe = Votes()
+        let voting = method == .majorityVote || method == .weightedMajorityVote
+        for s in segments {
+            guard case .alwaysTrue = s.predicate else { return nil }
+            let m = s.model
+            guard let tree = m.core as? TreeModelCore, m.requires.isEmpty, m.preparations.isEmpty, m.derived.isEmpty,
+                  m.outputs.isEmpty, m.target == nil else { return nil }
+            e.roots.append(e.forest.append(tree.flat))
+            e.strategies.append(tree.missingStrategy)
+            e.returnLast.append(tree.returnLastOnNoTrueChild)
+            e.weights.append(s.weight)
+            for i in tree.nodes.indices {
+                let p = tree.prediction(at: i, missing: 0)
+                e.missing.append(p.value.isMissing)
+                e.values.append(p.value.double ?? .nan)
+                if classification {
+                    probe.append(p, weight: s.weight, categories: categories, needsProbabilities: !voting)
+                }
+            }
+        }
+        e.totalWeight = segments.reduce(0.0) { $0 + $1.weight }
+        e.states = probe.states
+        e.probabilities = probe.probabilities
+        e.ownProbability = probe.ownProbability
+        return e
+    }
+
+    private func predictTrees(_ e: TreeEnsemble, _ row: Row) -> Prediction {
+        let voting = method == .majorityVote || method == .weightedMajorityVote
+        let k = categories.count
+        var missingWeight = 0.0
+        var votes = Votes()
+        var xs: [Double] = []
+        var ws: [Double] = []
+        if classification {
+            votes.weights.reserveCapacity(e.roots.count)
+            votes.states.reserveCapacity(e.roots.count)
+            votes.probabilities.reserveCapacity(e.roots.count * k)
+            votes.ownProbability.reserveCapacity(e.roots.count)
+        } else {
+            xs.reserveCapacity(e.roots.count)
+            ws.reserveCapacity(e.roots.count)
+        }
+        for t in e.roots.indices {
+            let g = e.forest.findLeaf(root: e.roots[t], missingStrategy: e.strategies[t],
+                                      returnLastOnNoTrueChild: e.returnLast[t], row).index
+            let w = e.weights[t]
+            if g < 0 || e.missing[g] {
+                switch missingTreatment {
+                case .returnMissing: return .missing
+                case .continue where !voting: return .missing
+                case .continue, .skipSegment:
+                    missingWeight += w
+                    if missingWeight / e.totalWeight > missingThreshold { return .missing }
+                    if missingTreatment == .continue {
+                        // A missing vote (only voting methods get here), as `Votes.append` records it.
+                        votes.weights.append(w)
+                        votes.states.append(-1)
+                    }
+                }
+                continue
+            }
+            if classification {
+                votes.weights.append(w)
+                votes.states.append(e.states[g])
+                if !voting {
+                    for i in 0..<k { votes.probabilities.append(e.probabilities[g * k + i]) }
+                    votes.ownProbability.append(e.ownProbability[g])
+                }
+            } else {
+                xs.append(e.values[g])
+                ws.append(w)
+            }
+        }
+        if classification {
+            if votes.weights.isEmpty { return .missing }
+            return combineClasses(categories, votes)
+        }
+        if xs.isEmpty { return .missing }
         var out = Prediction()
+        out.value = combineValues(xs, ws)
+        return out
+    }
+
+    private func combineValues(_ xs: [Double], _ ws: [Double]) -> Value {
         switch method {
         case .sum:
             if floatMath {
                 var s: Float = 0
                 for x in xs { s += Float(x) }
-                out.value = .number(Double(s))
-            } else {
-                out.value = .number(xs.reduce(0, +))
+                return .number(Double(s))
             }
+            return .number(xs.reduce(0, +))
         case .weightedSum:
             if floatMath {
                 var s: Float = 0
-                for (x, r) in zip(xs, rs) { s += Float(x) * Float(r.1) }
-                out.value = .number(Double(s))
-            } else {
-                var s = 0.0
-                for (x, r) in zip(xs, rs) { s += x * r.1 }
-                out.value = .number(s)
+                for (x, w) in zip(xs, ws) { s += Float(x) * Float(w) }
+                return .number(Double(s))
             }
+            var s = 0.0
+            for (x, w) in zip(xs, ws) { s += x * w }
+            return .number(s)
         case .weightedMedian:
             // Sorted by value; the first whose cumulative weight reaches half the total.
-            let entries = zip(xs, rs.map(\.1)).enumerated().sorted { a, b in
+            let entries = zip(xs, ws).enumerated().sorted { a, b in
                 a.element.0 != b.element.0 ? a.element.0 < b.element.0 : a.offset < b.offset
             }.map(\.element)
             let half = 0.5 * entries.reduce(0) { $0 + $1.1 }
             var cumulative = 0.0
-            out.value = .missing
             for (x, w) in entries {
                 cumulative += w
-                if cumulative >= half { out.value = .number(x); break }
+                if cumulative >= half { return .number(x) }
             }
+            return .missing
         case .average:
             if floatMath {
                 var s: Float = 0
                 for x in xs { s += Float(x) }
-                out.value = .number(Double(s / Float(xs.count)))
-            } else {
-                out.value = .number(xs.reduce(0, +) / Double(xs.count))
+                return .number(Double(s / Float(xs.count)))
             }
+            return .number(xs.reduce(0, +) / Double(xs.count))
         case .weightedAverage:
             if floatMath {
                 var s: Float = 0, w: Float = 0
-                for (x, r) in zip(xs, rs) { s += Float(x) * Float(r.1); w += Float(r.1) }
-                out.value = .number(Double(s / w))
-            } else {
-                var s = 0.0, w = 0.0
-                for (x, r) in zip(xs, rs) { s += x * r.1; w += r.1 }
-                out.value = .number(s / w)
+                for (x, r) in zip(xs, ws) { s += Float(x) * Float(r); w += Float(r) }
+                return .number(Double(s / w))
             }
+            var s = 0.0, w = 0.0
+            for (x, r) in zip(xs, ws) { s += x * r; w += r }
+            return .number(s / w)
         case .median:
             let v = xs.sorted()
             let n = v.count
-            out.value = .number(n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2)
+            return .number(n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2)
         case .max:
-            out.value = .number(xs.max() ?? .nan)
+            return .number(xs.max() ?? .nan)
         default:
-            out.value = .missing
+            return .missing
         }
-        return out
     }
 
-    private func combineClasses(_ rs: [(Prediction, Double)]) -> Prediction {
-        var cats = categories
-        if cats.isEmpty {
-            for (p, _) in rs { for c in p.categories where !cats.contains(c) { cats.append(c) } }
-        }
+    private func combineClasses(_ cats: [String], _ v: Votes) -> Prediction {
+        let k = cats.count
+        let n = v.weights.count
         var out = Prediction()
         out.categories = cats
-        var probs = [Double](repeating: 0, count: cats.count)
+        var probs = [Double](repeating: 0, count: k)
         // Votes: equal totals go to the category voted for first (JPMML keeps votes in arrival order).
         var voteOrder: [Int] = []
         switch method {
         case .majorityVote, .weightedMajorityVote:
             var total = 0.0
             var missingTotal = 0.0
-            for (p, w) in rs {
-                let weight = method == .majorityVote ? 1 : w
-                if p.value.isMissing {
+            for r in 0..<n {
+                let weight = method == .majorityVote ? 1 : v.weights[r]
+                let state = v.states[r]
+                if state == -1 {
                     missingTotal += weight
                     if !voteOrder.contains(-1) { voteOrder.append(-1) }
                     continue
                 }
-                if let i = cats.firstIndex(of: p.value.key) {
-                    probs[i] += weight
-                    if !voteOrder.contains(i) { voteOrder.append(i) }
+                if state >= 0 {
+                    probs[state] += weight
+                    if !voteOrder.contains(state) { voteOrder.append(state) }
                 }
                 total += weight
             }
@@ -214,25 +360,25 @@ struct MiningModelCore: ModelCore {
             for i in probs.indices { probs[i] /= total }
         case .average, .weightedAverage, .sum:
             var total = 0.0
-            for (p, w) in rs {
-                let weight = method == .weightedAverage ? w : 1
-                for (i, c) in cats.enumerated() { probs[i] += weight * (p.probability(of: c) ?? 0) }
+            for r in 0..<n {
+                let weight = method == .weightedAverage ? v.weights[r] : 1
+                for i in 0..<k { probs[i] += weight * v.probabilities[r * k + i] }
                 total += weight
             }
             if method != .sum { for i in probs.indices { probs[i] /= total } }
         case .max:
             var bestP = -1.0
-            var best: Prediction?
-            for (p, _) in rs {
-                let pv = p.probability(of: p.value.key) ?? 0
-                if pv > bestP { bestP = pv; best = p }
+            var best = -1
+            for r in 0..<n {
+                let pv = v.ownProbability[r]
+                if pv > bestP { bestP = pv; best = r }
             }
-            if let best { for (i, c) in cats.enumerated() { probs[i] = best.probability(of: c) ?? 0 } }
+            if best >= 0 { for i in 0..<k { probs[i] = v.probabilities[best * k + i] } }
         case .median:
-            for (i, c) in cats.enumerated() {
-                let v = rs.map { $0.0.probability(of: c) ?? 0 }.sorted()
-                let n = v.count
-                probs[i] = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+            for i in 0..<k {
+                let vs = (0..<n).map { v.probabilities[$0 * k + i] }.sorted()
+                let m = vs.count
+                probs[i] = m % 2 == 1 ? vs[m / 2] : (vs[m / 2 - 1] + vs[m / 2]) / 2
             }
         default: break
         }
@@ -282,8 +428,10 @@ extension Compiler {
             // A segmentId that names no Segment just gives a missing value (PMML).
             if o.attr("segmentId") != nil { recordSegments = true }
         }
-        return MiningModelCore(method: method, segments: segments, classification: c.function == .classification,
-                               floatMath: c.floatMath, categories: c.categories, missingTreatment: missingTreatment,
-                               missingThreshold: missingThreshold, recordSegments: recordSegments)
+        var core = MiningModelCore(method: method, segments: segments, classification: c.function == .classification,
+                                   floatMath: c.floatMath, categories: c.categories, missingTreatment: missingTreatment,
+                                   missingThreshold: missingThreshold, recordSegments: recordSegments)
+        core.trees = core.treeEnsemble()
+        return core
     }
 }

@@ -82,7 +82,7 @@ extension Compiler {
         var target: TargetSpec?
         if let targets = e.child("Targets") {
             for t in targets.all("Target") {
-                var spec = TargetSpec()
+                let spec = TargetSpec()
                 spec.factor = try double(t, "rescaleFactor") ?? 1
                 spec.constant = try double(t, "rescaleConstant") ?? 0
                 spec.min = try double(t, "min")

@@ -28,65 +28,74 @@ struct RuleSetModelCore: ModelCore {
     var defaultConfidence: Double?
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
-        var fired: [Int] = []
-        var guardIndex = 0
-        var blockedUntil = 0
-        var i = 0
-        while i < rules.count {
-            // Enter (or skip) every CompoundRule that starts at this rule, outermost first.
-            while guardIndex < guards.count && guards[guardIndex].firstRule == i {
-                let g = guards[guardIndex]
-                guardIndex += 1
-                if i < blockedUntil { continue }
-                if g.predicate.eval(row) != true { blockedUntil = g.endRule }
+        let n = scores.count
+        // Per score, on the stack: its first fired rule (then its heaviest), weight total and value, and the
+        // scores in order of their first firing rule, as JPMML keys them. Fired rules are taken in rule order.
+        let fired: Prediction? = withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles in
+                let best = ints.baseAddress!, order = best + n
+                let total = doubles.baseAddress!, value = total + n
+                best.initialize(repeating: -1, count: n)
+                total.initialize(repeating: 0, count: 2 * n)
+                var orderCount = 0
+                var firedCount = 0
+                var guardIndex = 0
+                var blockedUntil = 0
+                var i = 0
+                while i < rules.count {
+                    // Enter (or skip) every CompoundRule that starts at this rule, outermost first.
+                    while guardIndex < guards.count && guards[guardIndex].firstRule == i {
+                        let g = guardIndex
+                        guardIndex += 1
+                        if i < blockedUntil { continue }
+                        if guards[g].predicate.eval(row) != true { blockedUntil = guards[g].endRule }
+                    }
+                    if i >= blockedUntil, rules[i].predicate.eval(row) == true {
+                        firedCount += 1
+                        let s = rules[i].score
+                        if best[s] < 0 {
+                            order[orderCount] = s
+                            orderCount += 1
+                            best[s] = i
+                            if criterion == .firstHit { value[s] = rules[i].confidence }
+                        } else if criterion != .firstHit, rules[best[s]].weight < rules[i].weight {
+                            best[s] = i
+                        }
+                        total[s] += rules[i].weight
+                    }
+                    i += 1
+                }
+                if firedCount == 0 { return nil }
+                var winner = -1
+                for k in 0..<orderCount {
+                    let s = order[k]
+                    switch criterion {
+                    case .firstHit: break
+                    case .weightedSum: value[s] = total[s] / Double(firedCount)
+                    case .weightedMax: value[s] = rules[best[s]].confidence
+                    }
+                    if criterion == .firstHit {
+                        if winner < 0 { winner = s }
+                    } else if winner < 0 || value[s] > value[winner] {
+                        winner = s
+                    }
+                }
+                var p = Prediction()
+                p.value = scores[winner]
+                p.entityId = .string(rules[best[winner]].id)
+                p.categories = (0..<orderCount).map { scores[order[$0]].key }
+                p.confidences = (0..<orderCount).map { value[order[$0]] }
+                return p
             }
-            if i >= blockedUntil, rules[i].predicate.eval(row) == true { fired.append(i) }
-            i += 1
+        }
+        if let fired { return fired }
+        guard !defaultScore.isMissing, let defaultConfidence else {
+            throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
         }
         var p = Prediction()
-        if fired.isEmpty {
-            guard !defaultScore.isMissing, let defaultConfidence else {
-                throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
-            }
-            p.value = defaultScore
-            p.categories = [defaultScore.key]
-            p.confidences = [defaultConfidence]
-            return p
-        }
-        // Scores in order of their first firing rule, as JPMML keys them.
-        var order: [Int] = []
-        var total = [Double](repeating: 0, count: scores.count)
-        var best = [Int](repeating: -1, count: scores.count)
-        var value = [Double](repeating: 0, count: scores.count)
-        for r in fired {
-            let rule = rules[r]
-            let s = rule.score
-            if best[s] < 0 {
-                order.append(s)
-                best[s] = r
-                if criterion == .firstHit { value[s] = rule.confidence }
-            } else if criterion != .firstHit, rules[best[s]].weight < rule.weight {
-                best[s] = r
-            }
-            total[s] += rule.weight
-        }
-        var winner = -1
-        for s in order {
-            switch criterion {
-            case .firstHit: break
-            case .weightedSum: value[s] = total[s] / Double(fired.count)
-            case .weightedMax: value[s] = rules[best[s]].confidence
-            }
-            if criterion == .firstHit {
-                if winner < 0 { winner = s }
-            } else if winner < 0 || value[s] > value[winner] {
-                winner = s
-            }
-        }
-        p.value = scores[winner]
-        p.entityId = .string(rules[best[winner]].id)
-        p.categories = order.map { scores[$0].key }
-        p.confidences = order.map { value[$0] }
+        p.value = defaultScore
+        p.categories = [defaultScore.key]
+        p.confidences = [defaultConfidence]
         return p
     }
 }

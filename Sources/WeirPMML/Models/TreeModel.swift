@@ -25,9 +25,31 @@ struct TreeModelCore: ModelCore {
     var penalty: Double
     var classification: Bool
 
+    /// The same tree with plain-data nodes for the walk (no reference counting per node visited).
+    var flat: FlatTree
+
+    init(nodes: [Node], categories: [String], probabilities: [Double], confidences: [Double]?,
+         missingStrategy: MissingStrategy, returnLastOnNoTrueChild: Bool, penalty: Double, classification: Bool) {
+        self.nodes = nodes
+        self.categories = categories
+        self.probabilities = probabilities
+        self.confidences = confidences
+        self.missingStrategy = missingStrategy
+        self.returnLastOnNoTrueChild = returnLastOnNoTrueChild
+        self.penalty = penalty
+        self.classification = classification
+        self.flat = FlatTree(nodes: nodes, missingStrategy: missingStrategy, returnLastOnNoTrueChild: returnLastOnNoTrueChild)
+    }
+
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
-        guard let leaf = findLeaf(row) else { return .missing }
-        let node = nodes[leaf.index]
+        let (leaf, missing) = flat.findLeaf(row)
+        if leaf < 0 { return .missing }
+        return prediction(at: leaf, missing: missing)
+    }
+
+    /// The prediction of node `index` reached after `missing` missing values.
+    func prediction(at index: Int, missing: Int) -> Prediction {
+        let node = nodes[index]
         var p = Prediction()
         p.value = node.score
         p.entityId = node.id
@@ -39,7 +61,7 @@ struct TreeModelCore: ModelCore {
                 if p.value.isMissing, let best = p.probabilities.indices.max(by: { p.probabilities[$0] < p.probabilities[$1] }) {
                     p.value = .string(categories[best])
                 }
-                let factor = leaf.missing == 0 ? 1 : LibM.pow(penalty, Double(leaf.missing))
+                let factor = missing == 0 ? 1 : LibM.pow(penalty, Double(missing))
                 if let confidences {
                     p.confidences = confidences[node.distStart..<node.distStart + n].map { $0 * factor }
                 } else if let i = categories.firstIndex(of: p.value.key) {
@@ -52,20 +74,123 @@ struct TreeModelCore: ModelCore {
         }
         return p
     }
+}
 
-    private func findLeaf(_ row: Row) -> (index: Int, missing: Int)? {
-        guard let rootTrue = nodes[0].predicate.eval(row), rootTrue else { return nil }
-        var node = 0
+/// A tree's structure and predicates as plain data: numeric and text comparisons inline, anything else
+/// (compound, set predicates) through the general `Predicate`.
+struct FlatTree: Sendable {
+    struct Node: Sendable {
+        /// 0 true, 1 false, 2 numeric comparison, 3 text comparison, 4 general predicate
+        var kind: UInt8
+        var op: CompareOp
+        var scoreMissing: Bool
+        var slot: Int32
+        /// Index into `texts` (kind 3) or `predicates` (kind 4).
+        var aux: Int32
+        var firstChild: Int32
+        var childCount: Int32
+        var defaultChild: Int32
+        var value: Double
+    }
+
+    var nodes: [Node]
+    var texts: [String]
+    var predicates: [Predicate]
+    var missingStrategy: TreeModelCore.MissingStrategy
+    var returnLastOnNoTrueChild: Bool
+
+    init(nodes src: [TreeModelCore.Node], missingStrategy: TreeModelCore.MissingStrategy, returnLastOnNoTrueChild: Bool) {
+        var nodes: [Node] = []
+        var texts: [String] = []
+        var predicates: [Predicate] = []
+        nodes.reserveCapacity(src.count)
+        for n in src {
+            var f = Node(kind: 4, op: .equal, scoreMissing: n.score.isMissing, slot: 0, aux: 0,
+                         firstChild: Int32(n.firstChild), childCount: Int32(n.childCount),
+                         defaultChild: Int32(n.defaultChild), value: 0)
+            switch n.predicate {
+            case .alwaysTrue: f.kind = 0
+            case .alwaysFalse: f.kind = 1
+            case .numeric(let slot, let op, let value):
+                f.kind = 2; f.slot = Int32(slot); f.op = op; f.value = value
+            case .text(let slot, let op, let value):
+                f.kind = 3; f.slot = Int32(slot); f.op = op; f.aux = Int32(texts.count)
+                texts.append(value)
+            default:
+                f.aux = Int32(predicates.count)
+                predicates.append(n.predicate)
+            }
+            nodes.append(f)
+        }
+        self.nodes = nodes
+        self.texts = texts
+        self.predicates = predicates
+        self.missingStrategy = missingStrategy
+        self.returnLastOnNoTrueChild = returnLastOnNoTrueChild
+    }
+
+    /// Appends another tree's nodes (its indices shifted) and returns the index of its root.
+    mutating func append(_ other: FlatTree) -> Int {
+        let base = Int32(nodes.count), textBase = Int32(texts.count), predicateBase = Int32(predicates.count)
+        for var n in other.nodes {
+            n.firstChild += base
+            if n.defaultChild >= 0 { n.defaultChild += base }
+            if n.kind == 3 { n.aux += textBase } else if n.kind == 4 { n.aux += predicateBase }
+            nodes.append(n)
+        }
+        texts += other.texts
+        predicates += other.predicates
+        return Int(base)
+    }
+
+    /// `Predicate.eval` for node `i`.
+    @inline(__always)
+    func test(_ i: Int, _ row: Row) -> Bool? {
+        let n = nodes[i]
+        switch n.kind {
+        case 0: return true
+        case 1: return false
+        case 2:
+            let x: Double
+            switch row[Int(n.slot)] {
+            case .number(let d): x = d
+            case .missing: return nil
+            case .boolean(let b): x = b ? 1 : 0
+            case .string(let s):
+                guard let d = Double(s) else { return nil }
+                x = d
+            }
+            return n.op.test(x, n.value)
+        case 3:
+            switch row[Int(n.slot)] {
+            case .missing: return nil
+            case .string(let s): return n.op.test(s, texts[Int(n.aux)])
+            case let v: return n.op.test(v.key, texts[Int(n.aux)])
+            }
+        default:
+            return predicates[Int(n.aux)].eval(row)
+        }
+    }
+
+    /// The node the walk ends at (-1: no prediction) and the number of missing values met on the way.
+    func findLeaf(_ row: Row) -> (index: Int, missing: Int) {
+        findLeaf(root: 0, missingStrategy: missingStrategy, returnLastOnNoTrueChild: returnLastOnNoTrueChild, row)
+    }
+
+    /// The walk of the tree whose root is node `root` (several trees can share the arrays, see `append`).
+    func findLeaf(root: Int, missingStrategy: TreeModelCore.MissingStrategy, returnLastOnNoTrueChild: Bool,
+                  _ row: Row) -> (index: Int, missing: Int) {
+        guard root < nodes.count, test(root, row) == true else { return (-1, 0) }
+        var node = root
         var missing = 0
         while true {
-            // Field reads, not a copy of the node (a copy retains its predicate and values).
-            let childCount = nodes[node].childCount
+            let childCount = Int(nodes[node].childCount)
             if childCount == 0 { return (node, missing) }
             var selected = -1
-            var i = nodes[node].firstChild
+            var i = Int(nodes[node].firstChild)
             let end = i + childCount
             while i < end {
-                switch nodes[i].predicate.eval(row) {
+                switch test(i, row) {
                 case .some(true):
                     selected = i
                 case .some(false):
@@ -73,20 +198,20 @@ struct TreeModelCore: ModelCore {
                 case nil:
                     switch missingStrategy {
                     case .none: break
-                    case .nullPrediction: return nil
-                    case .lastPrediction: return nodes[node].score.isMissing ? nil : (node, missing)
+                    case .nullPrediction: return (-1, missing)
+                    case .lastPrediction: return nodes[node].scoreMissing ? (-1, missing) : (node, missing)
                     case .defaultChild:
                         missing += 1
-                        if nodes[node].defaultChild < 0 { return nil }
-                        selected = nodes[node].defaultChild
+                        if nodes[node].defaultChild < 0 { return (-1, missing) }
+                        selected = Int(nodes[node].defaultChild)
                     }
                 }
                 if selected >= 0 { break }
                 i += 1
             }
             if selected < 0 {
-                if returnLastOnNoTrueChild && !nodes[node].score.isMissing { return (node, missing) }
-                return nil
+                if returnLastOnNoTrueChild && !nodes[node].scoreMissing { return (node, missing) }
+                return (-1, missing)
             }
             node = selected
         }

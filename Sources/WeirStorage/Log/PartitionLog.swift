@@ -206,10 +206,13 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         let full = active.size > 0 && active.size + incoming > _config.segmentBytes
         let old = active.size > 0 && now - active.createdAtMs >= _config.segmentMs
         guard full || old else { return }
-        // No fsync here, under the lock and on the appender's thread: the next durability wait (group commit)
-        // fdatasyncs the old segment, saves its indexes, fsyncs the directory for the new file and only then
-        // writes the recovery checkpoint, off the lock (`seal`). Until then the old segment is like unsynced
-        // data of the active one: recovery scans it (the checkpoint is older) and retention keeps it.
+        // The old segment's data is fdatasynced *before* the new segment file exists: any later directory
+        // fsync (a checkpoint, another file) may make the new file durable, and recovery must never find
+        // offsets after a lost tail (a gap a replica or consumer would skip silently; the replication
+        // simulation found it, seed 516). Group commit keeps the active segment nearly synced, so this is
+        // short. Indexes, the directory entry and the recovery checkpoint are still done off the lock by
+        // the next durability wait (`seal`); until then recovery scans the old segment and retention keeps it.
+        try active.file.sync()
         unsealed.append(active)
         segments.append(try Segment.create(disk: disk, directory: directory, baseOffset: active.nextOffset, indexIntervalBytes: _config.indexIntervalBytes, nowMs: now, syncDirectory: false))
         directoryUnsynced = true
@@ -470,12 +473,32 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         try segments.last!.file.sync()
     }
 
+    /// A small file kept beside the segments for the log's owner (replication's leader-epoch checkpoint),
+    /// replaced atomically and durably. `name` must not end in `.log`, `.index`, `.timeindex` or `.tmp`.
+    public func writeSidecar(_ name: String, _ text: String) throws(StorageError) {
+        try writeFile(name, text)
+    }
+
+    /// The content of a sidecar file, nil when there is none.
+    public func readSidecar(_ name: String) throws(StorageError) -> String? {
+        let path = directory + "/" + name
+        guard disk.exists(path) else { return nil }
+        let file = try disk.open(path, create: false)
+        defer { file.close() }
+        let bytes = try file.read(count: try file.size(), at: 0)
+        return bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes) ?? ""
+    }
+
     private func writeCheckpoint(_ name: String, _ value: Int64) throws(StorageError) {
+        try writeFile(name, "\(value)\n")
+    }
+
+    private func writeFile(_ name: String, _ text: String) throws(StorageError) {
         // Write-new, fsync, rename, fsync directory: the checkpoint is either old or new, never torn.
         let path = directory + "/" + name
         let file = try disk.open(path + ".tmp", create: true)
         var bytes = ByteBuffer()
-        bytes.writeString("\(value)\n")
+        bytes.writeString(text)
         do throws(StorageError) {
             try file.truncate(to: 0)
             try file.write(bytes, at: 0)

@@ -11,7 +11,8 @@ import WeirPMML
 /// `--jpmml FILE` (lines written by benchmarks/jpmml/run.sh in the same session) or else the table in the
 /// corpus README (measured on the development machine).
 /// Options: `--corpus DIR` (default ../shared/pmml-conformance), `--seconds S` per model (default 2),
-/// `--only m1,m2`, `--jpmml FILE`.
+/// `--only m1,m2`, `--jpmml FILE`; `--count N`: no timing, score exactly N rows per model in
+/// `scoreFixed` (for `valgrind --tool=callgrind --toggle-collect='*scoreFixed*'`: instructions per row).
 enum PMMLBenchmark {
     struct JPMMLFigures {
         var rowsPerSecond: Double
@@ -25,6 +26,7 @@ enum PMMLBenchmark {
         var seconds = 2.0
         var only: Set<String> = []
         var jpmmlFile: String?
+        var count: Int?
         var i = 0
         while i < args.count {
             switch args[i] {
@@ -32,6 +34,7 @@ enum PMMLBenchmark {
             case "--seconds": seconds = Double(args[i + 1]) ?? seconds; i += 2
             case "--only": only = Set(args[i + 1].split(separator: ",").map(String.init)); i += 2
             case "--jpmml": jpmmlFile = args[i + 1]; i += 2
+            case "--count": count = Int(args[i + 1]); i += 2
             default: throw BenchError("unknown option \(args[i])")
             }
         }
@@ -40,6 +43,14 @@ enum PMMLBenchmark {
             fm.fileExists(atPath: "\(corpus)/\($0)/model.pmml") && (only.isEmpty || only.contains($0))
         }.sorted()
         if models.isEmpty { throw BenchError("no models under \(corpus)") }
+        if let count {
+            for name in models {
+                let model = try PMMLModel.load(path: "\(corpus)/\(name)/model.pmml")
+                let rows = try prepareRows(model, "\(corpus)/\(name)/inputs.csv")
+                print("\(name) rows=\(count) sink=\(scoreFixed(model, rows, count))")
+            }
+            return
+        }
         var jpmml = readmeFigures(corpus)
         if let jpmmlFile { for (k, v) in try measuredFigures(jpmmlFile) { jpmml[k] = v } }
 
@@ -89,6 +100,19 @@ enum PMMLBenchmark {
         return lines.map { cells in
             model.prepare(index.map { i in i.flatMap { $0 < cells.count ? cells[$0] : nil } })
         }
+    }
+
+    /// Scores `count` rows round-robin; the unit that callgrind measures.
+    @inline(never)
+    static func scoreFixed(_ model: PMMLModel, _ rows: [PMMLModel.PreparedRow], _ count: Int) -> Int {
+        var sink = 0
+        for n in 0..<count {
+            switch model.score(rows[n % rows.count]) {
+            case .success(let values): sink &+= values.count &+ (values.first?.isMissing == true ? 1 : 0)
+            case .failure: sink &+= 7
+            }
+        }
+        return sink
     }
 
     struct Measurement {
