@@ -43,8 +43,12 @@ public struct ProduceToken: Hashable, Sendable, CustomStringConvertible {
 public enum ProduceFailure: Hashable, Sendable {
     /// NOT_LEADER_OR_FOLLOWER: this node is (or became) the replica.
     case notPrimary
-    /// NOT_ENOUGH_REPLICAS (retriable): the replica did not make it durable within `ackTimeoutMs`.
+    /// NOT_ENOUGH_REPLICAS (retriable): synchronous and the replica is lost; refused before writing anything.
     case notEnoughReplicas
+    /// NOT_ENOUGH_REPLICAS_AFTER_APPEND (retriable): appended here, but not durable on the replica within
+    /// `ackTimeoutMs`. The outcome is unknown to the client: the record may still become visible once the
+    /// replica catches up (as in Kafka).
+    case notEnoughReplicasAfterAppend
     /// The batch was refused by the log (the message names the reason; `invalidBatch` is the client's fault).
     case invalidBatch(String)
     /// KAFKA_STORAGE_ERROR: the node went offline.

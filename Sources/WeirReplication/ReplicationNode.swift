@@ -130,6 +130,11 @@ public final class ReplicationNode {
         var actions: [ReplicationAction] = []
         guard offlineReason == nil else { return (nil, [.failed(token, .storage(offlineReason!))]) }
         guard state.role == .primary else { return (nil, [.failed(token, .notPrimary)]) }
+        if solo == nil && now - lastReplicaContact >= config.replicaLossMs {
+            // Synchronous and the replica is lost: refuse before writing anything (Kafka's min.insync check),
+            // so NOT_ENOUGH_REPLICAS means "not written".
+            return (nil, [.failed(token, .notEnoughReplicas)])
+        }
         if partitions[key] == nil, logs.log(key) == nil, !logs.mayCreate(key, role: .primary) {
             return (nil, [.failed(token, .unknownPartition)])  // deleted meanwhile: the node stays up
         }
@@ -213,7 +218,7 @@ public final class ReplicationNode {
                 let p = partitions[key]!
                 while let first = p.pending.first, first.deadline <= now {
                     p.pending.removeFirst()
-                    actions.append(.failed(first.token, .notEnoughReplicas))
+                    actions.append(.failed(first.token, .notEnoughReplicasAfterAppend))
                 }
             }
             if let parked = parkedFetch, parked.deadline <= now {

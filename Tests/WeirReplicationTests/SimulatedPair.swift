@@ -252,7 +252,7 @@ final class SimulatedPair {
                 if let core = node.core, core.highWatermark(key) <= last { fail("ack of \(key)@\(last) above the high watermark \(core.highWatermark(key))") }
             case .failed(let token, let why):
                 pending.removeValue(forKey: token)
-                if why == .notEnoughReplicas { stats.timeouts += 1 }
+                if why == .notEnoughReplicas || why == .notEnoughReplicasAfterAppend { stats.timeouts += 1 }
             case .highWatermark(let key, let hw):
                 let previous = node.highWatermarks[key] ?? 0
                 if hw < previous { fail("node \(node.id) high watermark of \(key) moved back \(previous) → \(hw)") }  // invariant 4

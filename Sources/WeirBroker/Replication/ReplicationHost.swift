@@ -43,6 +43,7 @@ public final class ReplicationHost: @unchecked Sendable {
             switch reason {
             case .notPrimary: .notLeaderOrFollower
             case .notEnoughReplicas: .notEnoughReplicas
+            case .notEnoughReplicasAfterAppend: .notEnoughReplicasAfterAppend
             case .invalidBatch: .invalidRecord
             case .storage: .kafkaStorageError
             case .unknownPartition: .unknownTopicOrPartition
@@ -51,7 +52,8 @@ public final class ReplicationHost: @unchecked Sendable {
         public var description: String {
             switch reason {
             case .notPrimary: "this node is not the primary"
-            case .notEnoughReplicas: "the replica did not make the write durable in time (NOT_ENOUGH_REPLICAS)"
+            case .notEnoughReplicas: "the replica is lost: nothing was written (NOT_ENOUGH_REPLICAS)"
+            case .notEnoughReplicasAfterAppend: "written here, but the replica did not make it durable in time (NOT_ENOUGH_REPLICAS_AFTER_APPEND)"
             case .invalidBatch(let why): "invalid batch: \(why)"
             case .storage(let why): "storage: \(why)"
             case .unknownPartition: "unknown partition"
@@ -375,7 +377,7 @@ public final class ReplicationHost: @unchecked Sendable {
                 if node.highWatermark(w.key) >= w.offset {
                     w.promise.succeed()
                 } else if w.deadline <= now || node.role != .primary {
-                    w.promise.fail(Failure(reason: node.role == .primary ? .notEnoughReplicas : .notPrimary))
+                    w.promise.fail(Failure(reason: node.role == .primary ? .notEnoughReplicasAfterAppend : .notPrimary))
                 } else {
                     kept.append(w)
                 }
