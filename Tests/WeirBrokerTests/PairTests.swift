@@ -95,6 +95,15 @@ struct PairTests {
 
     func status(_ broker: Broker) async throws -> ReplicationHost.Status { try await broker.replication!.status().get() }
 
+    /// A fresh pair takes writes once the replica is connected and in sync: until then a synchronous primary
+    /// refuses them (NOT_ENOUGH_REPLICAS), as it must after a second without its replica.
+    func waitSynchronous(_ pair: Pair) async throws {
+        try await eventually("pair synchronous") {
+            let p = try await status(pair.broker(1)), r = try await status(pair.broker(2))
+            return p.role == "primary" && p.acknowledgingAlone == nil && (p.peerSilenceMs ?? .max) < 500 && r.inSync
+        }
+    }
+
     /// Both nodes' logs of `topic`-0 hold the same bytes.
     func sameBytes(_ pair: Pair, _ topic: String) throws -> Bool {
         guard let a = pair.broker(1).topics.partition(topic, 0)?.log, let b = pair.broker(2).topics.partition(topic, 0)?.log else { return false }
@@ -107,6 +116,7 @@ struct PairTests {
         try await pair.start(1)
         try await pair.start(2)
         do {
+            try await waitSynchronous(pair)
             let a = try pair.client(1)
             #expect(try await createTopic(a, "payments") == .none)
             for i in 0..<20 {
@@ -152,6 +162,7 @@ struct PairTests {
         try await pair.start(1)
         try await pair.start(2)
         do {
+            try await waitSynchronous(pair)
             let a = try pair.client(1)
             #expect(try await produce(a, topic: "orders", ["one"]).errorCode == .none)
             await pair.stop(2)
@@ -184,6 +195,7 @@ struct PairTests {
         try await pair.start(1)
         try await pair.start(2)
         do {
+            try await waitSynchronous(pair)
             let a = try pair.client(1)
             // An idempotent producer: its state must carry over to the new primary.
             let pid = try await call(a, InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
@@ -246,6 +258,7 @@ struct PairTests {
         try await pair.start(1)
         try await pair.start(2)
         do {
+            try await waitSynchronous(pair)
             let a = try pair.client(1)
             #expect(try await createTopic(a, "keep", partitions: 2) == .none)
             #expect(try await createTopic(a, "drop") == .none)
@@ -290,6 +303,7 @@ struct PairTests {
         try await pair.start(1)
         try await pair.start(2)
         do {
+            try await waitSynchronous(pair)
             let a = try pair.client(1)
             #expect(try await produce(a, topic: "events", ["e0"]).errorCode == .none)
             await pair.stop(2)
