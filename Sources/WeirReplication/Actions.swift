@@ -43,7 +43,8 @@ public struct ProduceToken: Hashable, Sendable, CustomStringConvertible {
 public enum ProduceFailure: Hashable, Sendable {
     /// NOT_LEADER_OR_FOLLOWER: this node is (or became) the replica.
     case notPrimary
-    /// NOT_ENOUGH_REPLICAS (retriable): synchronous and the replica is lost; refused before writing anything.
+    /// NOT_ENOUGH_REPLICAS (retriable): not written. (Not produced by the node today: a lost replica still
+    /// gets every write appended, in order, so an idempotent producer's sequence never has a hole.)
     case notEnoughReplicas
     /// NOT_ENOUGH_REPLICAS_AFTER_APPEND (retriable): appended here, but not durable on the replica within
     /// `ackTimeoutMs`. The outcome is unknown to the client: the record may still become visible once the

@@ -130,11 +130,6 @@ public final class ReplicationNode {
         var actions: [ReplicationAction] = []
         guard offlineReason == nil else { return (nil, [.failed(token, .storage(offlineReason!))]) }
         guard state.role == .primary else { return (nil, [.failed(token, .notPrimary)]) }
-        if solo == nil && now - lastReplicaContact >= config.replicaLossMs {
-            // Synchronous and the replica is lost: refuse before writing anything (Kafka's min.insync check),
-            // so NOT_ENOUGH_REPLICAS means "not written".
-            return (nil, [.failed(token, .notEnoughReplicas)])
-        }
         if partitions[key] == nil, logs.log(key) == nil, !logs.mayCreate(key, role: .primary) {
             return (nil, [.failed(token, .unknownPartition)])  // deleted meanwhile: the node stays up
         }

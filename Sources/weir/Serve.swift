@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("allow-degraded"), help: "Pair mode: acknowledge with the primary's fsync alone while the replica is lost (breaks RPO = 0; logged, metered, audited). Default false.")
     var allowDegraded: Bool?
 
-    @Option(name: .customLong("replication-timeout-ms"), help: "Pair mode: a write not replicated within this fails with NOT_ENOUGH_REPLICAS_AFTER_APPEND; while the replica is lost, writes fail at once with NOT_ENOUGH_REPLICAS (default 5000).")
+    @Option(name: .customLong("replication-timeout-ms"), help: "Pair mode: a write not replicated within this fails with NOT_ENOUGH_REPLICAS_AFTER_APPEND (default 5000).")
     var replicationTimeoutMs: Int64?
 
     func run() async throws {
