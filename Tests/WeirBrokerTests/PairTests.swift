@@ -95,8 +95,8 @@ struct PairTests {
 
     func status(_ broker: Broker) async throws -> ReplicationHost.Status { try await broker.replication!.status().get() }
 
-    /// A fresh pair takes writes once the replica is connected and in sync: until then a synchronous primary
-    /// refuses them (NOT_ENOUGH_REPLICAS), as it must after a second without its replica.
+    /// A fresh pair acknowledges writes once the replica is connected and fetching: before that (a loaded
+    /// machine can take seconds to start the second node) they would wait out the replication timeout.
     func waitSynchronous(_ pair: Pair) async throws {
         try await eventually("pair synchronous") {
             let p = try await status(pair.broker(1)), r = try await status(pair.broker(2))
