@@ -5,6 +5,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from pairtest import Pair  # noqa: E402
 from weirtest import WEIR_BIN, Broker  # noqa: E402
 
 
@@ -30,6 +31,20 @@ def own_broker():
     b.start()
     yield b
     b.cleanup()
+
+
+@pytest.fixture
+def pair():
+    """A two-node pair of the test's own (node 1 primary, node 2 replica), started and synchronous."""
+    p = Pair()
+    try:
+        p.start()
+    except BaseException:
+        print(p.logs_tail())
+        p.cleanup()
+        raise
+    yield p
+    p.cleanup()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,24 +13,12 @@ import time
 import confluent_kafka
 import pytest
 
-from pairtest import ConfluentStream, Pair, assert_logs_hold
+from pairtest import ConfluentStream, assert_logs_hold
 from weirtest import SESSION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, WEIR_BIN, unique, wait_until
 
 PARTITIONS = 2
 SEED = random.randrange(1 << 30)
 
-
-@pytest.fixture
-def pair():
-    p = Pair()
-    try:
-        p.start()
-    except BaseException:
-        print(p.logs_tail())
-        p.cleanup()
-        raise
-    yield p
-    p.cleanup()
 
 
 def create_topic(pair, name):

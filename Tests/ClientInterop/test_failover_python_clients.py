@@ -4,28 +4,14 @@ then read back exactly once from the new primary and from the old primary once i
 
 import asyncio
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer
 
-from pairtest import Pair
 from weirtest import unique
 
 COUNT = 1200
 KILL_AT = 500
 
-
-@pytest.fixture
-def pair():
-    p = Pair()
-    try:
-        p.start()
-    except BaseException:
-        print(p.logs_tail())
-        p.cleanup()
-        raise
-    yield p
-    p.cleanup()
 
 
 def read_values(address, topic):

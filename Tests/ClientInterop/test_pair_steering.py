@@ -9,26 +9,12 @@ import socket
 import struct
 import time
 
-import pytest
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
-from pairtest import Pair
 from weirtest import unique, wait_until
 
 NOT_LEADER_OR_FOLLOWER = 6
 
-
-@pytest.fixture
-def pair():
-    p = Pair()
-    try:
-        p.start()
-    except BaseException:
-        print(p.logs_tail())
-        p.cleanup()
-        raise
-    yield p
-    p.cleanup()
 
 
 def _str(s):

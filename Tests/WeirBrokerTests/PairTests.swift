@@ -95,6 +95,21 @@ struct PairTests {
 
     func status(_ broker: Broker) async throws -> ReplicationHost.Status { try await broker.replication!.status().get() }
 
+    /// Starts a fresh pair, waits until it is synchronous, runs `body`, and stops and removes it on every path.
+    func withPair(configure: @escaping @Sendable (inout BrokerConfiguration) -> Void = { _ in }, _ body: (Pair) async throws -> Void) async throws {
+        let pair = try Pair(configure: configure)
+        do {
+            try await pair.start(1)
+            try await pair.start(2)
+            try await waitSynchronous(pair)
+            try await body(pair)
+        } catch {
+            await pair.stopAll()
+            throw error
+        }
+        await pair.stopAll()
+    }
+
     /// A fresh pair acknowledges writes once the replica is connected and fetching: before that (a loaded
     /// machine can take seconds to start the second node) they would wait out the replication timeout.
     func waitSynchronous(_ pair: Pair) async throws {
@@ -112,11 +127,7 @@ struct PairTests {
     }
 
     @Test func acknowledgedWritesAreOnBothNodesAndTheReplicaSteersClients() async throws {
-        let pair = try Pair()
-        try await pair.start(1)
-        try await pair.start(2)
-        do {
-            try await waitSynchronous(pair)
+        try await withPair { pair in
             let a = try pair.client(1)
             #expect(try await createTopic(a, "payments") == .none)
             for i in 0..<20 {
@@ -150,19 +161,11 @@ struct PairTests {
             let coordinator = try await call(b, FindCoordinatorRequest(key: "g", keyType: 0), version: 2, as: FindCoordinatorResponse.self)
             #expect(coordinator.nodeId == 1)
             #expect(coordinator.port == Int32(pair.ports[1]!))
-        } catch {
-            await pair.stopAll()
-            throw error
         }
-        await pair.stopAll()
     }
 
     @Test func withoutTheReplicaWritesFailWithNotEnoughReplicasAndNothingBecomesVisible() async throws {
-        let pair = try Pair()
-        try await pair.start(1)
-        try await pair.start(2)
-        do {
-            try await waitSynchronous(pair)
+        try await withPair { pair in
             let a = try pair.client(1)
             #expect(try await produce(a, topic: "orders", ["one"]).errorCode == .none)
             await pair.stop(2)
@@ -180,19 +183,11 @@ struct PairTests {
             try await pair.start(2)
             try await eventually("acknowledged again") { try await produce(a, topic: "orders", ["three"]).errorCode == .none }
             try await eventually("replica caught up") { try sameBytes(pair, "orders") }
-        } catch {
-            await pair.stopAll()
-            throw error
         }
-        await pair.stopAll()
     }
 
     @Test func failoverPromotesTheReplicaAndTheOldPrimaryRejoinsAsReplica() async throws {
-        let pair = try Pair()
-        try await pair.start(1)
-        try await pair.start(2)
-        do {
-            try await waitSynchronous(pair)
+        try await withPair { pair in
             let a = try pair.client(1)
             // An idempotent producer: its state must carry over to the new primary.
             let pid = try await call(a, InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
@@ -243,19 +238,11 @@ struct PairTests {
             let audit = try String(contentsOfFile: pair.dirs[2]! + "/replication-audit.log", encoding: .utf8)
             #expect(audit.contains("promoted"))
             #expect(audit.contains("synchronous"))
-        } catch {
-            await pair.stopAll()
-            throw error
         }
-        await pair.stopAll()
     }
 
     @Test func topicChangesAndCommittedOffsetsReplicate() async throws {
-        let pair = try Pair()
-        try await pair.start(1)
-        try await pair.start(2)
-        do {
-            try await waitSynchronous(pair)
+        try await withPair { pair in
             let a = try pair.client(1)
             #expect(try await createTopic(a, "keep", partitions: 2) == .none)
             #expect(try await createTopic(a, "drop") == .none)
@@ -288,19 +275,11 @@ struct PairTests {
                 return fetched.errorCode == .none && fetched.topics.first?.partitions.first?.committedOffset == 2
             }
             #expect(try await fetchAll(b, topic: "keep").map(\.value) == ["k0", "k1", "k2"])
-        } catch {
-            await pair.stopAll()
-            throw error
         }
-        await pair.stopAll()
     }
 
     @Test func degradedModeAcknowledgesAloneAndAuditsIt() async throws {
-        let pair = try Pair { c in c.pair?.allowDegraded = true }
-        try await pair.start(1)
-        try await pair.start(2)
-        do {
-            try await waitSynchronous(pair)
+        try await withPair(configure: { c in c.pair?.allowDegraded = true }) { pair in
             let a = try pair.client(1)
             #expect(try await produce(a, topic: "events", ["e0"]).errorCode == .none)
             await pair.stop(2)
@@ -318,10 +297,6 @@ struct PairTests {
             let audit = try String(contentsOfFile: pair.dirs[1]! + "/replication-audit.log", encoding: .utf8)
             #expect(audit.contains("acknowledgingAlone"))
             #expect(audit.contains("operatorDegraded"))
-        } catch {
-            await pair.stopAll()
-            throw error
         }
-        await pair.stopAll()
     }
 }
