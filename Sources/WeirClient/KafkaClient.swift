@@ -316,6 +316,18 @@ public actor KafkaClient {
         return result.baseOffset
     }
 
+    /// A producer id and epoch for an idempotent producer without a transactional id (asked of the controller,
+    /// which on a Weir pair is the primary).
+    public func initProducerId(transactionTimeoutMs: Int32 = 60_000) async throws(WeirClientError) -> (id: Int64, epoch: Int16) {
+        let connection = try await controllerConnection()
+        let response = try await connection.send(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: transactionTimeoutMs))
+        guard response.errorCode == .none else {
+            if response.errorCode == .notCoordinator || response.errorCode == .notController { controllerId = -1 }
+            throw .kafka(response.errorCode, "cannot get a producer id")
+        }
+        return (response.producerId, response.producerEpoch)
+    }
+
     // MARK: Fetch
 
     /// One Fetch of `topic` from `offsets` (partition → fetch offset), waiting up to `maxWaitMs` for data.

@@ -41,6 +41,8 @@ public struct WeirClientError: Error, Hashable, Sendable, CustomStringConvertibl
     public var isConnectFailure: Bool { kind == .cannotConnect }
     /// Whether a request got no answer in time.
     public var isTimeout: Bool { kind == .timedOut }
+    /// Whether the broker closed the connection before answering.
+    public var isConnectionClosed: Bool { kind == .connectionClosed }
 
     /// "cannot connect to broker 127.0.0.1:9092: connection refused".
     static func cannotConnect(_ address: BrokerAddress, reason: String) -> WeirClientError {

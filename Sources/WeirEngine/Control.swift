@@ -80,7 +80,7 @@ public struct DeploymentStatus: Sendable, Equatable {
         switch outcome {
         case .accepted:
             let at = activations.map { "\($0.topic)/\($0.partition)@\($0.offset)" }.joined(separator: ", ")
-            return "\(model) version \(version) accepted (control offset \(controlOffset)); decides from input offset \(at.isEmpty ? "-" : at)"
+            return "\(model) version \(version) accepted (control offset \(controlOffset)); takes over at input offset \(at.isEmpty ? "-" : at)"
         case .rejected:
             return "\(model) version \(version) REJECTED (control offset \(controlOffset)): \(error ?? "no reason given")"
         }

@@ -5,7 +5,7 @@ import WeirStreams
 
 /// A driver of either built-in processor.
 enum HostedDriver {
-    case pre(ProcessorDriver<PreprocessorProcessor>)
+    case pre(ProcessorDriver<VersionedPreprocessor>)
     case scoring(ProcessorDriver<FeatureScoringProcessor>)
 
     var nextOffset: Int64 {
@@ -77,20 +77,33 @@ struct ModelInfo {
     func deployment(version: String) -> Deployment? { catalog.first { $0.version == version } }
 }
 
+/// What a deployment compiles to.
+enum CompiledControl: Sendable {
+    case model(Deployment)
+    case preprocessor(PreprocessorSpec)
+}
+
 /// A control record being compiled off the hot path.
 final class PendingControl: Sendable {
     let offset: Int64
     let request: Result<ControlRequest, EngineError>
-    private let result = Mutex<Result<Deployment, DeploymentError>?>(nil)
+    private let result = Mutex<Result<CompiledControl, EngineError>?>(nil)
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     init(offset: Int64, request: Result<ControlRequest, EngineError>) {
         self.offset = offset
         self.request = request
-        if case .success(.deploy(let r)) = request {
+        let compile: (@Sendable () -> Result<CompiledControl, EngineError>)?
+        switch request {
+        case .success(.deploy(let r)):
+            compile = { Result { () throws(DeploymentError) in try r.compile() }.map(CompiledControl.model).mapError { EngineError($0.description) } }
+        case .success(.deployPreprocessor(let r)):
+            compile = { Result { try r.compile() }.map(CompiledControl.preprocessor).mapError { EngineError("\($0)") } }
+        default: compile = nil
+        }
+        if let compile {
             let t = Task.detached { [self] in
-                let compiled: Result<Deployment, DeploymentError>
-                do throws(DeploymentError) { compiled = .success(try r.compile()) } catch { compiled = .failure(error) }
+                let compiled = compile()
                 self.result.withLock { $0 = compiled }
             }
             task.withLock { $0 = t }
@@ -98,10 +111,12 @@ final class PendingControl: Sendable {
     }
 
     /// Nil while compiling.
-    var compiled: Result<Deployment, DeploymentError>? { result.withLock { $0 } }
+    var compiled: Result<CompiledControl, EngineError>? { result.withLock { $0 } }
     var isDone: Bool {
-        guard case .success(.deploy) = request else { return true }
-        return compiled != nil
+        switch request {
+        case .success(.deploy), .success(.deployPreprocessor): return compiled != nil
+        default: return true
+        }
     }
     func cancel() { task.withLock { $0?.cancel() } }
 }
@@ -116,6 +131,8 @@ actor EngineRun {
     var slots: [Slot] = []
     var models: [String: ModelInfo] = [:]
     var modelOrder: [String] = []
+    var preprocessors: [String: PreprocessorInfo] = [:]
+    var preprocessorOrder: [String] = []
     var snapshots: [String: StateSnapshot] = [:]
     var controlNext: Int64 = 0
     var pending: [PendingControl] = []
@@ -170,7 +187,10 @@ actor EngineRun {
         }
 
         // Configured processors.
-        for spec in config.preprocessors { try await startPreprocessor(spec) }
+        for spec in config.preprocessors {
+            preprocessors[spec.name] = PreprocessorInfo(name: spec.name, first: spec, firstActivation: nil)
+            preprocessorOrder.append(spec.name)
+        }
         for d in config.models {
             let n = try await ensureInput(d.definition.input)
             var m = ModelInfo(name: d.model, input: d.definition.input, partitions: n, first: d, firstActivation: nil)
@@ -190,12 +210,34 @@ actor EngineRun {
             for a in status.activations { at[a.partition] = a.offset }
             switch Result(catching: { try ControlRequest(json: v) }) {
             case .success(.rollback(let model, let version)):
+                if var p = preprocessors[model], let spec = p.spec(version: version) {
+                    p.swaps.append((spec, sourceActivations(status.activations)))
+                    preprocessors[model] = p
+                    continue
+                }
                 guard var m = models[model], let d = m.deployment(version: version) else {
                     logger.error("an accepted rollback names an unknown version; skipped", metadata: ["control_offset": "\(r.offset)"])
                     continue
                 }
                 m.swaps.append((d, at))
                 models[model] = m
+            case .success(.deployPreprocessor(let request)):
+                let spec: PreprocessorSpec
+                do { spec = try request.compile() } catch {
+                    logger.error("an accepted preprocessor deployment no longer compiles; skipped", metadata: ["control_offset": "\(r.offset)", "error": "\(error)"])
+                    continue
+                }
+                let at = sourceActivations(status.activations)
+                if var p = preprocessors[request.name] {
+                    p.swaps.append((spec, at))
+                    p.requests[request.version] = request
+                    preprocessors[request.name] = p
+                } else {
+                    var p = PreprocessorInfo(name: request.name, first: spec, firstActivation: at)
+                    p.requests[request.version] = request
+                    preprocessors[request.name] = p
+                    preprocessorOrder.append(request.name)
+                }
             case .success(.deploy(let request)):
                 let deployment: Deployment
                 do { deployment = try request.compile() } catch {
@@ -219,6 +261,7 @@ actor EngineRun {
         }
         // Unanswered records (from controlNext on) are read again by the control poll.
         if controlNext >= (control.last.map { $0.offset + 1 } ?? 0) { controlNext = try await log.bounds(t.control, 0).end }
+        for name in preprocessorOrder { try await startPreprocessor(preprocessors[name]!) }
         for name in modelOrder { try await startModel(models[name]!) }
         logger.info("processor host recovered", metadata: ["slots": "\(slots.count)", "models": "\(modelOrder.joined(separator: ","))"])
     }
@@ -246,18 +289,29 @@ actor EngineRun {
         return out
     }
 
-    func startPreprocessor(_ spec: PreprocessorSpec) async throws {
-        let def = spec.definition
+    func sourceActivations(_ activations: [Activation]) -> [SourcePartition: Int64] {
+        var at: [SourcePartition: Int64] = [:]
+        for a in activations { at[SourcePartition(topic: a.topic, partition: a.partition)] = a.offset }
+        return at
+    }
+
+    /// Starts the slots of `info` for every source partition that has none yet (all of them at recovery; the
+    /// partitions of source topics a new version adds).
+    func startPreprocessor(_ info: PreprocessorInfo) async throws {
         var counts: [(String, Int32)] = []
-        for s in def.sources { counts.append((s.topic, try await ensureInput(s.topic))) }
-        try await ensureOutputs([def.output, def.deadLetter], partitions: counts.map(\.1).max() ?? 1)
+        for t in info.sourceTopics { counts.append((t, try await ensureInput(t))) }
+        try await ensureOutputs(info.outputTopics, partitions: counts.map(\.1).max() ?? 1)
         for (topic, n) in counts {
-            for p in 0..<n {
-                let key = Slot.key(spec.name, topic, p)
+            for p in 0..<n where !slots.contains(where: { $0.processor == info.name && $0.input == topic && $0.partition == p }) {
+                let stages = info.stages(SourcePartition(topic: topic, partition: p))
+                guard let start = stages.first?.at else { continue }
+                let key = Slot.key(info.name, topic, p)
+                let snapshot = snapshots[key]
                 let driver = try ProcessorDriver(
-                    restoring: snapshots[key], processor: PreprocessorProcessor(definition: def, version: spec.id), inputTopic: topic,
-                    inputPartition: p, answered: try await answered([def.output, def.deadLetter], input: topic, partition: p))
-                slots.append(Slot(processor: spec.name, input: topic, partition: p, driver: .pre(driver)))
+                    restoring: snapshot, processor: VersionedPreprocessor(stages: stages, resumeAt: snapshot?.nextOffset ?? start),
+                    inputTopic: topic, inputPartition: p, startOffset: start,
+                    answered: try await answered(info.outputTopics, input: topic, partition: p))
+                slots.append(Slot(processor: info.name, input: topic, partition: p, driver: .pre(driver)))
             }
         }
     }
@@ -396,22 +450,30 @@ actor EngineRun {
         switch p.request {
         case .failure(let e): return try await reject(p, model: "?", version: "?", e.message)
         case .success(.rollback(let model, let version)):
-            guard let m = models[model] else { return try await reject(p, model: model, version: version, "no model named \(model) is deployed") }
+            if let info = preprocessors[model] {
+                guard let spec = info.spec(version: version) else {
+                    return try await reject(p, model: model, version: version,
+                                            "preprocessor \(model) has no version \(version) (known: \(info.catalog.map(\.version).joined(separator: ", ")))")
+                }
+                return try await swapPreprocessor(p, info, spec, activation: .next, request: nil)
+            }
+            guard let m = models[model] else { return try await reject(p, model: model, version: version, "no model or preprocessor named \(model) is deployed") }
             guard let d = m.deployment(version: version) else {
                 return try await reject(p, model: model, version: version,
                                         "model \(model) has no version \(version) (known: \(m.catalog.map(\.version).joined(separator: ", ")))")
             }
             return try await swap(p, m, d, activation: .next, request: nil)
+        case .success(.deployPreprocessor(let r)): return try await applyPreprocessor(p, r)
         case .success(.deploy(let r)): request = r
         }
         let deployment: Deployment
         switch p.compiled {
-        case .failure(let e)?: return try await reject(p, model: request.model, version: request.version, e.description)
-        case .success(let d)?: deployment = d
-        case nil: return
+        case .failure(let e)?: return try await reject(p, model: request.model, version: request.version, e.message)
+        case .success(.model(let d))?: deployment = d
+        case .success(.preprocessor)?, nil: return
         }
         let input = deployment.definition.input
-        if config.preprocessors.contains(where: { $0.name == request.model }) {
+        if preprocessors[request.model] != nil {
             return try await reject(p, model: request.model, version: request.version, "'\(request.model)' names a preprocessor, not a model")
         }
         if let m = models[request.model] {
@@ -445,6 +507,89 @@ actor EngineRun {
             try await startModel(m)
             logger.info("model deployed", metadata: ["model": "\(request.model)", "version": "\(request.version)", "activate_at": "\(at)"])
         }
+    }
+
+    /// Answers one compiled preprocessor deployment: a new preprocessor starts at the end of its sources; a new
+    /// version of a running one is staged (`swapPreprocessor`).
+    func applyPreprocessor(_ p: PendingControl, _ request: PreprocessorRequest) async throws {
+        let spec: PreprocessorSpec
+        switch p.compiled {
+        case .failure(let e)?: return try await reject(p, model: request.name, version: request.version, e.message)
+        case .success(.preprocessor(let s))?: spec = s
+        case .success(.model)?, nil: return
+        }
+        if models[request.name] != nil {
+            return try await reject(p, model: request.name, version: request.version, "'\(request.name)' names a model, not a preprocessor")
+        }
+        if let info = preprocessors[request.name] {
+            if info.spec(version: request.version) != nil {
+                let same = info.requests[request.version].map { $0.definition == request.definition } ?? false
+                guard same else {
+                    return try await reject(p, model: request.name, version: request.version,
+                                            "version \(request.version) of \(request.name) already exists with a different definition; give the new one another version")
+                }
+            }
+            return try await swapPreprocessor(p, info, spec, activation: request.activation, request: request)
+        }
+        if case .offset = request.activation {
+            return try await reject(p, model: request.name, version: request.version,
+                                    "the first version of a preprocessor starts at the end of its sources: activate_at must be \"next\"")
+        }
+        var at: [SourcePartition: Int64] = [:]
+        for t in spec.definition.sources.map(\.topic) {
+            for part in 0..<(try await ensureInput(t)) { at[SourcePartition(topic: t, partition: part)] = try await log.bounds(t, part).end }
+        }
+        var info = PreprocessorInfo(name: request.name, first: spec, firstActivation: at)
+        info.requests[request.version] = request
+        try await ensureOutputs(info.outputTopics, partitions: at.keys.map { $0.partition + 1 }.max() ?? 1)
+        try await writeStatus(DeploymentStatus(controlOffset: p.offset, model: request.name, version: request.version, outcome: .accepted,
+                                               activations: Self.activationList(at)))
+        preprocessors[info.name] = info
+        preprocessorOrder.append(info.name)
+        try await startPreprocessor(info)
+        logger.info("preprocessor deployed", metadata: ["preprocessor": "\(request.name)", "version": "\(request.version)"])
+    }
+
+    static func activationList(_ at: [SourcePartition: Int64]) -> [Activation] {
+        at.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
+            .map { Activation(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+    }
+
+    /// A new version of a running preprocessor: it takes over at the next input (or `activate_at`) of every
+    /// source partition that has a slot, and at the end of each source topic it adds.
+    func swapPreprocessor(_ p: PendingControl, _ current: PreprocessorInfo, _ spec: PreprocessorSpec, activation: DeploymentRequest.Activation,
+                          request: PreprocessorRequest?) async throws {
+        var info = current
+        let running = slots.filter { $0.processor == info.name }
+        var at: [SourcePartition: Int64] = [:]
+        for s in running {
+            switch activation {
+            case .next: at[SourcePartition(topic: s.input, partition: s.partition)] = s.driver.nextOffset
+            case .offset(let o):
+                guard o >= s.driver.nextOffset else {
+                    return try await reject(p, model: info.name, version: spec.version,
+                                            "activate_at \(o): input \(s.input)/\(s.partition) is already processed up to offset \(s.driver.nextOffset - 1)")
+                }
+                at[SourcePartition(topic: s.input, partition: s.partition)] = o
+            }
+        }
+        for t in spec.definition.sources.map(\.topic) where !running.contains(where: { $0.input == t }) {
+            for part in 0..<(try await ensureInput(t)) { at[SourcePartition(topic: t, partition: part)] = try await log.bounds(t, part).end }
+        }
+        info.swaps.append((spec, at))
+        if let request { info.requests[request.version] = request }
+        try await ensureOutputs(info.outputTopics, partitions: at.keys.map { $0.partition + 1 }.max() ?? 1)
+        try await writeStatus(DeploymentStatus(controlOffset: p.offset, model: info.name, version: spec.version, outcome: .accepted,
+                                               activations: Self.activationList(at)))
+        preprocessors[info.name] = info
+        for s in running {
+            guard case .pre(var d) = s.driver, let a = at[SourcePartition(topic: s.input, partition: s.partition)] else { continue }
+            let reads = spec.definition.source(for: s.input) != nil
+            d.withProcessor { $0.stage(.init(processor: reads ? PreprocessorProcessor(definition: spec.definition, version: spec.id) : nil, at: a)) }
+            s.driver = .pre(d)
+        }
+        try await startPreprocessor(info)  // slots of the source topics this version adds
+        logger.info("preprocessor version staged", metadata: ["preprocessor": "\(info.name)", "version": "\(spec.version)"])
     }
 
     /// Resolves the activation offsets of a new version of an existing model, records them, stages the version.
@@ -481,15 +626,24 @@ actor EngineRun {
     }
 }
 
-/// A control-topic record: a deployment request (`DeploymentRequest` JSON) or a rollback
-/// `{"action": "rollback", "model": "fraud", "version": "1"}` (re-activates an earlier version at the next offset).
+/// A control-topic record: a model deployment (`DeploymentRequest` JSON), a preprocessor deployment
+/// (`PreprocessorRequest` JSON, `"kind": "preprocessor"`) or a rollback
+/// `{"action": "rollback", "model": "fraud", "version": "1"}` (re-activates an earlier version of a model or a
+/// preprocessor at the next offset).
 public enum ControlRequest: Sendable {
     case deploy(DeploymentRequest)
+    case deployPreprocessor(PreprocessorRequest)
     case rollback(model: String, version: String)
 
     public init(json bytes: [UInt8]) throws {
         let v = try JSONParser.parse(bytes)
-        if let action = v["action"]?.text {
+        if let kind = v["kind"]?.text {
+            switch kind {
+            case "preprocessor": self = .deployPreprocessor(try PreprocessorRequest(parsed: v))
+            case "model": self = .deploy(try DeploymentRequest(json: bytes))
+            default: throw EngineError("unknown kind '\(kind)' (known: model, preprocessor)")
+            }
+        } else if let action = v["action"]?.text {
             guard action == "rollback" else { throw EngineError("unknown action '\(action)' (known: rollback)") }
             guard let model = v["model"]?.text, let version = v["version"]?.text else { throw EngineError("rollback needs model and version") }
             self = .rollback(model: model, version: version)

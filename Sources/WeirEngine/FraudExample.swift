@@ -120,6 +120,19 @@ public enum FraudExample {
 
         """
 
+    /// Version 2 of the preprocessor, deployed at runtime (`weir preprocessor deploy`): it also reads the card
+    /// payments of a third application, with its own schema (cents, epoch seconds).
+    public static let preprocessorV2 = preprocessor + """
+          card.payments:
+            fields:
+              account: { path: card.account, required: true }
+              amount: { path: amount_cents, type: number, divide: 100, required: true }
+              beneficiary: { path: merchant, required: true }
+              timestamp: { path: at, type: timestamp, format: epoch_seconds, required: true }
+              channel: { const: card }
+
+        """
+
     /// The processors file for `weir serve --processors` / `weir process --config`: the preprocessor and model v1.
     public static let processors = """
         version: 1
@@ -133,7 +146,7 @@ public enum FraudExample {
     /// Writes preprocessor.yaml, fraud-v1/v2 .pmml/.yaml and processors.yaml into `directory`.
     public static func writeFiles(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (name, text) in [("preprocessor.yaml", preprocessor), ("fraud-v1.pmml", pmmlV1), ("fraud-v2.pmml", pmmlV2),
+        for (name, text) in [("preprocessor.yaml", preprocessor), ("preprocessor-v2.yaml", preprocessorV2), ("fraud-v1.pmml", pmmlV1), ("fraud-v2.pmml", pmmlV2),
                              ("fraud-v1.yaml", featuresV1), ("fraud-v2.yaml", featuresV2), ("processors.yaml", processors)] {
             try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
         }

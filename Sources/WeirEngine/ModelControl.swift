@@ -45,6 +45,16 @@ public struct ModelControl: Sendable {
         try await submit(request.json, key: request.model, timeoutMs: timeoutMs)
     }
 
+    public func deploy(_ request: PreprocessorRequest, timeoutMs: Int = 60_000) async throws -> DeploymentStatus {
+        try await submit(request.json, key: request.name, timeoutMs: timeoutMs)
+    }
+
+    /// The next numeric version of `name` (one more than the highest numeric version accepted).
+    public func nextVersion(of name: String) async throws -> String {
+        let known = try await statuses().filter { $0.model == name && $0.outcome == .accepted }.compactMap { Int($0.version) }
+        return String((known.max() ?? 0) + 1)
+    }
+
     /// Re-activates `version` of `model` (default: the version that was active before the current one).
     public func rollback(model: String, to version: String? = nil, timeoutMs: Int = 60_000) async throws -> DeploymentStatus {
         var target = version

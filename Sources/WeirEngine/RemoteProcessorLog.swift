@@ -5,11 +5,37 @@ import WeirRecords
 import WeirStreams
 
 /// Any Kafka cluster as the processors' log (`weir process`): committed reads with Fetch (up to the high
-/// watermark, read_committed for a cluster without transactions), appends with acks=all. Exactly-once does not
-/// rest on the producer: a write whose answer was lost is found in the output tail at recovery and suppressed.
+/// watermark, read_committed for a cluster without transactions), appends through an idempotent producer with
+/// acks=all (a retried write is stored once), and the input positions committed as consumer-group offsets, so
+/// Kafka tools show each processor's lag. Exactly-once does not rest on the producer or the committed offsets:
+/// recovery starts from the state snapshot and finds the answered inputs in the outputs' provenance headers.
 public struct RemoteProcessorLog: ProcessorLog {
     public let client: KafkaClient
-    public init(client: KafkaClient) { self.client = client }
+    public let producer: IdempotentProducer
+    /// Positions are committed for group "<groupPrefix>.<processor name>".
+    public let groupPrefix: String
+
+    public init(client: KafkaClient, groupPrefix: String = "weir-process") {
+        self.client = client
+        self.producer = IdempotentProducer(client: client)
+        self.groupPrefix = groupPrefix
+    }
+
+    /// Commits processed input positions (`ProcessorHost.positions()`: "processor|topic|partition" → next
+    /// offset) as the offsets of one consumer group per processor (standalone commits, generation -1).
+    public func commitPositions(_ positions: [String: Int64]) async throws {
+        var byGroup: [String: [TopicPartition: Int64]] = [:]
+        for (key, offset) in positions {
+            let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+            guard parts.count >= 3, let partition = Int32(parts[parts.count - 1]) else { continue }
+            let processor = parts.dropLast(2).joined(separator: "|")
+            byGroup["\(groupPrefix).\(processor)", default: [:]][TopicPartition(String(parts[parts.count - 2]), partition)] = offset
+        }
+        for (group, offsets) in byGroup.sorted(by: { $0.key < $1.key }) {
+            let coordinator = try await client.connection(to: try await client.findCoordinator(group: group))
+            try await client.commitOffsets(group: group, generationId: -1, memberId: "", offsets: offsets, coordinator: coordinator)
+        }
+    }
 
     public func partitionCount(_ topic: String) async throws -> Int32? {
         let m = try await client.metadata(topics: [topic])
@@ -59,7 +85,7 @@ public struct RemoteProcessorLog: ProcessorLog {
                 ProducerRecord(key: $0.key.map { ByteBuffer(bytes: $0) }, value: $0.value.map { ByteBuffer(bytes: $0) },
                                headers: $0.headers.map { RecordHeader(key: $0.0, value: $0.1.map { ByteBuffer(bytes: $0) }) }, timestamp: $0.timestamp)
             }
-            try await client.produce(topic: b.topic, partition: b.partition, records: records, acks: -1)
+            try await producer.produce(topic: b.topic, partition: b.partition, records: records)
         }
     }
 

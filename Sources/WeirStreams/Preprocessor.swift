@@ -465,3 +465,30 @@ struct StoredJSON: Codable {
         try c.encode(String(decoding: JSONWriter.encode(value), as: UTF8.self))
     }
 }
+
+extension PreprocessorProcessor {
+    /// A new version replaces this one from `input` on (a deployment through the control topic). Counters carry
+    /// over. Open sessions carry over when `next` aggregates `input`'s topic by the same session field; otherwise
+    /// (no aggregation there, another session field, or the topic no longer read) each goes to this version's
+    /// dead-letter output with the reason, so nothing is dropped silently.
+    public mutating func handOver(to next: inout PreprocessorProcessor?, at input: InputRecord, into outputs: inout [OutputRecord]) {
+        let keepSessions = next.map { n in
+            n.definition.source(for: input.topic)?.aggregate.map { $0.session.segments } == definition.source(for: input.topic)?.aggregate.map { $0.session.segments }
+        } ?? false
+        if !keepSessions, !state.sessions.isEmpty {
+            let provenance = Provenance(topic: input.topic, partition: input.partition, offset: input.offset, version: version).headers
+            let replacement = next.map { "version \($0.version)" } ?? "a version that does not read \(input.topic)"
+            for key in state.sessions.keys.sorted() {  // sorted: deterministic order
+                guard let s = state.sessions.removeValue(forKey: key) else { continue }
+                state.rejected += 1
+                let fields = JSONValue.object(s.fields.keys.sorted().map { ($0, s.fields[$0]!.value) })
+                let value = JSONValue.object([("reason", .string("session \(key) still open when \(version) was replaced by \(replacement)")),
+                                              ("topic", .string(input.topic)), ("partition", .number(Double(input.partition))),
+                                              ("offsets", .array(s.offsets.map { .number(Double($0)) })), ("fields", fields)])
+                outputs.append(OutputRecord(topic: definition.deadLetter, key: Array(key.utf8), value: JSONWriter.encode(value),
+                                            timestamp: input.timestamp, headers: provenance))
+            }
+        }
+        next?.state = state
+    }
+}

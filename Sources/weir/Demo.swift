@@ -28,7 +28,7 @@ struct Demo: AsyncParsableCommand {
         func run() async throws {
             if let writeFiles {
                 try FraudExample.writeFiles(to: writeFiles)
-                print("wrote preprocessor.yaml, fraud-v1.pmml, fraud-v1.yaml, fraud-v2.pmml, fraud-v2.yaml, processors.yaml to \(writeFiles)")
+                print("wrote preprocessor.yaml, preprocessor-v2.yaml, fraud-v1.pmml, fraud-v1.yaml, fraud-v2.pmml, fraud-v2.yaml, processors.yaml to \(writeFiles)")
                 print("run: weir serve --processors \(writeFiles)/processors.yaml   then: weir demo fraud --broker 127.0.0.1:9092")
                 return
             }

@@ -6,7 +6,7 @@ struct Weir: AsyncParsableCommand {
         commandName: "weir",
         abstract: "A Kafka-compatible replicated commit log with an in-broker risk engine.",
         subcommands: [
-            Serve.self, Score.self, Topic.self, Produce.self, Consume.self, Status.self, Promote.self, Model.self, Demo.self, Process.self,
+            Serve.self, Score.self, Topic.self, Produce.self, Consume.self, Status.self, Promote.self, Model.self, Preprocessor.self, Demo.self, Process.self,
             Drill.self, DrillNode.self,
         ]
     )

@@ -180,13 +180,48 @@ def play_ing(bootstrap, files):
     assert [h["weir.version"].decode() for h in headers] == ["fraud@1"] * 5 + ["fraud@2"] * 2
 
 
+def add_card_payments(bootstrap, files, decided):
+    """After the ING scenario: a business user deploys preprocessor v2, which also reads a card-payments topic with
+    its own schema, with `weir preprocessor deploy` (no restart); the next card payment gets a decision."""
+    v2 = files / "preprocessor-v2.yaml"  # written by `weir demo fraud --write-files`
+    bad = files / "preprocessor-bad.yaml"
+    bad.write_text(v2.read_text().replace("format: epoch_seconds", "format: fortnights"))
+    refused = weir("preprocessor", "deploy", "--name", "payments", "--definition", str(bad), "--broker", bootstrap, check=False)
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    assert f"{bad}:" in refused.stderr and "fortnights" in refused.stderr, refused.stderr
+    deployed = weir("preprocessor", "deploy", "--name", "payments", "--version", "2", "--definition", str(v2), "--broker", bootstrap)
+    assert "accepted" in deployed.stdout and "card.payments/0@0" in deployed.stdout, deployed.stdout
+    assert "payments" in weir("model", "list", "--broker", bootstrap).stdout
+
+    p = producer(bootstrap)
+    t = T0 + 58 * MINUTE
+    card = json.dumps({"card": {"account": "NL07"}, "amount_cents": 1999, "merchant": "NL-CAFE", "at": t // 1000})
+    produce(p, [("card.payments", "NL07", card, t)])
+    decisions = Decisions(bootstrap)
+    try:
+        got = decisions.wait_for(decided + 1)
+    finally:
+        decisions.close()
+    assert got[decided]["key"] == "NL07" and got[decided]["input"]["offset"] == decided, got[decided]
+    assert got[decided]["features"]["amount"] == 19.99, got[decided]
+
+
 def test_ing_scenario_in_the_broker_through_confluent_kafka(files, tmp_path):
     b = EngineBroker(files / "processors.yaml")
     try:
         b.start()
         play_ing(b.bootstrap, files)
+        add_card_payments(b.bootstrap, files, len(EXPECTED))
     finally:
         b.cleanup()
+
+
+def committed(bootstrap, group, topic):
+    c = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        return c.committed([confluent_kafka.TopicPartition(topic, 0)], timeout=10)[0].offset
+    finally:
+        c.close()
 
 
 def test_ing_scenario_with_weir_process_against_an_external_cluster(files, tmp_path):
@@ -198,6 +233,12 @@ def test_ing_scenario_with_weir_process_against_an_external_cluster(files, tmp_p
     try:
         wait_until(lambda: "decisions" in weir("topic", "list", "--broker", b.bootstrap).stdout, 30, what="weir process to create its topics")
         play_ing(b.bootstrap, files)
+        # Positions are committed as consumer-group offsets (one group per processor), as Kafka tools expect.
+        wait_until(lambda: committed(b.bootstrap, "weir-process.fraud", "payments") == len(EXPECTED), 15,
+                   what="weir process to commit the model's input position")
+        wait_until(lambda: committed(b.bootstrap, "weir-process.payments", "mobile.payments") == 5, 15,
+                   what="weir process to commit the preprocessor's input position")
+        add_card_payments(b.bootstrap, files, len(EXPECTED))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

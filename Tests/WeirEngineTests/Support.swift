@@ -112,3 +112,33 @@ enum Scenario {
 
     static let v2 = DeploymentRequest(model: "fraud", version: "2", pmml: Array(FraudExample.pmmlV2.utf8), features: FraudExample.featuresV2, activation: .next)
 }
+
+/// A test broker with an active host of the ING configuration, a client and a `ModelControl` on it.
+final class EngineFixture: @unchecked Sendable {  // safe: used by one test task at a time
+    let server: EngineTestBroker
+    let client: KafkaClient
+    let control: ModelControl
+    private(set) var host: ProcessorHost
+
+    init() async throws {
+        server = try await EngineTestBroker.start()
+        host = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
+        await host.setActive(true)
+        client = try await KafkaClient.connect(broker: server.address)
+        control = ModelControl(client: client)
+    }
+
+    /// A new host on the same broker: recovery exactly as after a restart.
+    func restartHost() async throws {
+        await host.setActive(false)
+        host = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
+        await host.setActive(true)
+    }
+
+    func stop() async {
+        await host.setActive(false)
+        await client.close()
+        await server.stop()
+        server.removeData()
+    }
+}
