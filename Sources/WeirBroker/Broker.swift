@@ -162,9 +162,12 @@ public final class Broker: Sendable {
                 response.host = primary.host
                 response.port = primary.port
             } else {
-                response.errorCode = .coordinatorNotAvailable
-                response.errorMessage = "Weir has no transaction coordinator"
+                // Not retriable on purpose: clients fail init_transactions() at once with this error instead of
+                // retrying COORDINATOR_NOT_AVAILABLE until their timeout.
+                response.errorCode = .transactionalIdAuthorizationFailed
+                response.errorMessage = "Weir has no transaction coordinator: transactions are not supported (use an idempotent producer)"
                 response.nodeId = -1
+                logger.warning("transaction coordinator asked for: transactions are not supported", metadata: ["peer": "\(peer)"])
             }
             return eventLoop.makeSucceededFuture(.findCoordinator(response))
         case .initProducerId(let r):

@@ -24,3 +24,22 @@ def test_confluent_idempotent_producer(broker):
             expected_sequence += batch["record_count"]
         assert expected_sequence == RECORDS // PARTITIONS
     assert_same_records(by_partition(records), confluent_consume(broker.bootstrap, topic, range(PARTITIONS), RECORDS, 60))
+
+
+def test_a_transactional_producer_is_refused_at_once_with_a_clear_error(broker):
+    """Weir has no transaction coordinator: init_transactions() fails fast with a fatal, named error (not a retry
+    loop until the client's timeout), and the message says to use an idempotent producer."""
+    import time
+
+    import confluent_kafka
+
+    producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": unique("tx")})
+    started = time.monotonic()
+    try:
+        producer.init_transactions(30)
+        raise AssertionError("init_transactions() succeeded on a broker without transactions")
+    except confluent_kafka.KafkaException as e:
+        error = e.args[0]
+        assert error.code() == confluent_kafka.KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, error
+        assert "transactions are not supported" in error.str(), error.str()
+    assert time.monotonic() - started < 10

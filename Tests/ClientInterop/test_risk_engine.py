@@ -12,7 +12,7 @@ from pathlib import Path
 import confluent_kafka
 import pytest
 
-from weirtest import WEIR_BIN, Broker, serve_help, unique, wait_until, weir
+from weirtest import WEIR_BIN, Broker, raw_fetch_batches, serve_help, unique, wait_until, weir
 
 T0 = 1_795_431_600_000  # 2026-11-23T11:00:00Z
 MINUTE = 60_000
@@ -238,6 +238,10 @@ def test_ing_scenario_with_weir_process_against_an_external_cluster(files, tmp_p
                    what="weir process to commit the model's input position")
         wait_until(lambda: committed(b.bootstrap, "weir-process.payments", "mobile.payments") == 5, 15,
                    what="weir process to commit the preprocessor's input position")
+        # Its outputs were written by an idempotent producer: one producer id, consecutive sequences.
+        batches = raw_fetch_batches(b.bootstrap, "decisions", 0)
+        assert {x["producer_id"] for x in batches} != {-1} and len({x["producer_id"] for x in batches}) == 1, batches
+        assert [x["base_sequence"] for x in batches] == [sum(y["record_count"] for y in batches[:i]) for i in range(len(batches))], batches
         add_card_payments(b.bootstrap, files, len(EXPECTED))
     finally:
         proc.send_signal(signal.SIGTERM)
