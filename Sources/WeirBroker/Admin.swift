@@ -1,4 +1,6 @@
+import Logging
 import WeirProtocol
+import WeirStorage
 
 /// Kafka's config resource types.
 enum ConfigResourceType {
@@ -70,6 +72,40 @@ extension Broker {
                 result.errorCode = error.code
             }
             response.responses.append(result)
+        }
+        return response
+    }
+
+    /// DeleteRecords: each partition's log start moves to the given offset (-1: the high watermark), never past
+    /// the high watermark (OFFSET_OUT_OF_RANGE). In a pair the replica follows within one replication round
+    /// (its fetch answers carry the primary's log start).
+    func deleteRecords(_ r: DeleteRecordsRequest) -> DeleteRecordsResponse {
+        var response = DeleteRecordsResponse()
+        for t in r.topics {
+            var out = DeleteRecordsResponse.Topic(name: t.name)
+            for p in t.partitions {
+                var answer = DeleteRecordsResponse.Topic.Partition(partitionIndex: p.partitionIndex)
+                defer { out.partitions.append(answer) }
+                guard let partition = topics.partition(t.name, p.partitionIndex) else {
+                    answer.errorCode = .unknownTopicOrPartition
+                    continue
+                }
+                let hw = partition.highWatermark
+                let target = p.offset == -1 ? hw : p.offset
+                guard target >= 0, target <= hw else {
+                    answer.errorCode = .offsetOutOfRange
+                    answer.lowWatermark = partition.log.logStartOffset
+                    continue
+                }
+                do {
+                    answer.lowWatermark = try partition.log.advanceLogStart(to: target)
+                    logger.notice("records deleted", metadata: ["partition": "\(t.name)-\(p.partitionIndex)", "log_start_offset": "\(answer.lowWatermark)"])
+                } catch {
+                    answer.errorCode = .kafkaStorageError
+                    logger.error("DeleteRecords failed", metadata: ["partition": "\(t.name)-\(p.partitionIndex)", "error": "\(error)"])
+                }
+            }
+            response.topics.append(out)
         }
         return response
     }

@@ -193,6 +193,9 @@ public final class Broker: Sendable {
             return eventLoop.makeSucceededFuture(.createTopics(createTopics(r)))
         case .deleteTopics(let r):
             return eventLoop.makeSucceededFuture(.deleteTopics(deleteTopics(r)))
+        case .deleteRecords(let r):
+            // Waits for fsyncs in flight on the partitions (a blocking wait): off the event loop.
+            return durabilityPool.runIfActive(eventLoop: eventLoop) { .deleteRecords(self.deleteRecords(r)) }
         case .createPartitions(let r):
             return eventLoop.makeSucceededFuture(.createPartitions(createPartitions(r)))
         case .describeConfigs(let r):
@@ -487,7 +490,7 @@ public final class Broker: Sendable {
                         if let (bytes, base) = try partition.log.batchOffset(forTimestamp: p.timestamp), base < hw,
                            // `batchOffset` reads exactly the one batch; a corrupt one is an error, not "no offset".
                            let found = try RecordBatch(validating: bytes).firstRecord(withTimestampAtLeast: p.timestamp), found.offset < hw {
-                            answer.offset = found.offset
+                            answer.offset = max(found.offset, partition.log.logStartOffset)  // DeleteRecords may start the log mid-batch
                             answer.timestamp = found.timestamp
                         }
                     } catch {

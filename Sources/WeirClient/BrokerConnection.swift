@@ -23,6 +23,7 @@ extension ListGroupsRequest: ClientRequest { public typealias Response = ListGro
 extension ApiVersionsRequest: ClientRequest { public typealias Response = ApiVersionsResponse }
 extension CreateTopicsRequest: ClientRequest { public typealias Response = CreateTopicsResponse }
 extension DeleteTopicsRequest: ClientRequest { public typealias Response = DeleteTopicsResponse }
+extension DeleteRecordsRequest: ClientRequest { public typealias Response = DeleteRecordsResponse }
 extension InitProducerIdRequest: ClientRequest { public typealias Response = InitProducerIdResponse }
 extension DescribeConfigsRequest: ClientRequest { public typealias Response = DescribeConfigsResponse }
 extension AlterConfigsRequest: ClientRequest { public typealias Response = AlterConfigsResponse }

@@ -44,6 +44,7 @@ public enum KafkaVersions {
         (.apiVersions, 0, 3),
         (.createTopics, 2, 4),
         (.deleteTopics, 1, 3),
+        (.deleteRecords, 0, 1),
         (.initProducerId, 0, 1),
         (.describeConfigs, 1, 2),
         (.alterConfigs, 0, 1),

@@ -18,6 +18,7 @@ public enum KafkaRequest: Sendable, Hashable {
     case apiVersions(ApiVersionsRequest)
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
+    case deleteRecords(DeleteRecordsRequest)
     case initProducerId(InitProducerIdRequest)
     case describeConfigs(DescribeConfigsRequest)
     case alterConfigs(AlterConfigsRequest)
@@ -44,6 +45,7 @@ public enum KafkaRequest: Sendable, Hashable {
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .deleteTopics: .deleteTopics
+        case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
         case .describeConfigs: .describeConfigs
         case .alterConfigs: .alterConfigs
@@ -80,6 +82,7 @@ public enum KafkaRequest: Sendable, Hashable {
         case .apiVersions: return .apiVersions(try ApiVersionsRequest(from: &body, version: v))
         case .createTopics: return .createTopics(try CreateTopicsRequest(from: &body, version: v))
         case .deleteTopics: return .deleteTopics(try DeleteTopicsRequest(from: &body, version: v))
+        case .deleteRecords: return .deleteRecords(try DeleteRecordsRequest(from: &body, version: v))
         case .initProducerId: return .initProducerId(try InitProducerIdRequest(from: &body, version: v))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest(from: &body, version: v))
         case .alterConfigs: return .alterConfigs(try AlterConfigsRequest(from: &body, version: v))
@@ -109,6 +112,7 @@ public enum KafkaRequest: Sendable, Hashable {
         case .apiVersions(let r): r.encode(to: &w, version: version)
         case .createTopics(let r): r.encode(to: &w, version: version)
         case .deleteTopics(let r): r.encode(to: &w, version: version)
+        case .deleteRecords(let r): r.encode(to: &w, version: version)
         case .initProducerId(let r): r.encode(to: &w, version: version)
         case .describeConfigs(let r): r.encode(to: &w, version: version)
         case .alterConfigs(let r): r.encode(to: &w, version: version)
@@ -152,6 +156,8 @@ extension ApiKey {
     public static let createTopics = ApiKey(rawValue: 19)
     /// DeleteTopics (key 20).
     public static let deleteTopics = ApiKey(rawValue: 20)
+    /// DeleteRecords (key 21).
+    public static let deleteRecords = ApiKey(rawValue: 21)
     /// InitProducerId (key 22).
     public static let initProducerId = ApiKey(rawValue: 22)
     /// DescribeConfigs (key 32).
@@ -184,6 +190,7 @@ extension ApiKey {
         case .apiVersions: 3
         case .createTopics: 5
         case .deleteTopics: 4
+        case .deleteRecords: 2
         case .initProducerId: 2
         case .describeConfigs: 4
         case .alterConfigs: 2
@@ -213,6 +220,7 @@ extension ApiKey {
         case .apiVersions: "ApiVersions"
         case .createTopics: "CreateTopics"
         case .deleteTopics: "DeleteTopics"
+        case .deleteRecords: "DeleteRecords"
         case .initProducerId: "InitProducerId"
         case .describeConfigs: "DescribeConfigs"
         case .alterConfigs: "AlterConfigs"
@@ -243,6 +251,7 @@ extension KafkaVersions {
         .apiVersions: 0...3,
         .createTopics: 2...4,
         .deleteTopics: 1...3,
+        .deleteRecords: 0...1,
         .initProducerId: 0...1,
         .describeConfigs: 1...2,
         .alterConfigs: 0...1,

@@ -19,6 +19,7 @@ public enum KafkaResponse: Sendable, Hashable {
     case apiVersions(ApiVersionsResponse)
     case createTopics(CreateTopicsResponse)
     case deleteTopics(DeleteTopicsResponse)
+    case deleteRecords(DeleteRecordsResponse)
     case initProducerId(InitProducerIdResponse)
     case describeConfigs(DescribeConfigsResponse)
     case alterConfigs(AlterConfigsResponse)
@@ -45,6 +46,7 @@ public enum KafkaResponse: Sendable, Hashable {
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .deleteTopics: .deleteTopics
+        case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
         case .describeConfigs: .describeConfigs
         case .alterConfigs: .alterConfigs
@@ -73,6 +75,7 @@ public enum KafkaResponse: Sendable, Hashable {
         case .apiVersions: return .apiVersions(try ApiVersionsResponse(from: &body, version: version))
         case .createTopics: return .createTopics(try CreateTopicsResponse(from: &body, version: version))
         case .deleteTopics: return .deleteTopics(try DeleteTopicsResponse(from: &body, version: version))
+        case .deleteRecords: return .deleteRecords(try DeleteRecordsResponse(from: &body, version: version))
         case .initProducerId: return .initProducerId(try InitProducerIdResponse(from: &body, version: version))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsResponse(from: &body, version: version))
         case .alterConfigs: return .alterConfigs(try AlterConfigsResponse(from: &body, version: version))
@@ -102,6 +105,7 @@ public enum KafkaResponse: Sendable, Hashable {
         case .apiVersions(let r): r.encode(to: &w, version: version)
         case .createTopics(let r): r.encode(to: &w, version: version)
         case .deleteTopics(let r): r.encode(to: &w, version: version)
+        case .deleteRecords(let r): r.encode(to: &w, version: version)
         case .initProducerId(let r): r.encode(to: &w, version: version)
         case .describeConfigs(let r): r.encode(to: &w, version: version)
         case .alterConfigs(let r): r.encode(to: &w, version: version)
@@ -136,6 +140,7 @@ public enum KafkaResponse: Sendable, Hashable {
         case .apiVersions(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)
         case .createTopics(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)
         case .deleteTopics(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)
+        case .deleteRecords(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)
         case .initProducerId(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)
         case .describeConfigs(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)
         case .alterConfigs(let r): r.encodeFramePieces(correlationId: correlationId, version: version, zeroCopyRecords: zeroCopyRecords)

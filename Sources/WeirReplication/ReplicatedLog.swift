@@ -22,6 +22,9 @@ public protocol ReplicatedLog: AnyObject {
     /// Replica: empties the log and restarts it at `offset` (the primary's retention deleted what the
     /// replica would fetch next).
     func reset(startingAt offset: Int64) throws(StorageError)
+    /// Moves the log start forward (DeleteRecords on the primary, followed by the replica); returns the new start.
+    @discardableResult
+    func advanceLogStart(to offset: Int64) throws(StorageError) -> Int64
     /// A small durable file beside the log (the leader-epoch checkpoint), replaced atomically.
     func readSidecar(_ name: String) throws(StorageError) -> String?
     func writeSidecar(_ name: String, _ text: String) throws(StorageError)

@@ -493,6 +493,13 @@ public final class ReplicationNode {
                 }
                 p.matchedOffset = log.logEndOffset  // the batches are the current primary's own
             }
+            if part.logStartOffset > log.logStartOffset && part.logStartOffset <= p.matchedOffset {
+                // Records the primary deleted (DeleteRecords) go here too: a promotion must not bring them back.
+                do throws(StorageError) { try log.advanceLogStart(to: part.logStartOffset) } catch {
+                    goOffline("log start of \(part.key): \(error)", into: &actions)
+                    return
+                }
+            }
             if log.durableOffset < log.logEndOffset { requestSync(p, into: &actions) }
             let hw = min(part.highWatermark, p.matchedOffset, log.logEndOffset)
             if hw > p.highWatermark {

@@ -17,6 +17,7 @@ from kafka.admin import ConfigResource as KPConfigResource
 from kafka.admin import ConfigResourceType as KPConfigResourceType
 from kafka.admin import NewPartitions as KPNewPartitions
 from kafka.admin import NewTopic as KPNewTopic
+import kafka
 import kafka.errors
 
 from weirtest import unique, wait_until
@@ -150,3 +151,55 @@ def test_kafka_python_admin_topic_lifecycle(broker):
             admin.delete_topics([topic])
     finally:
         admin.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DeleteRecords (both clients)
+
+
+def test_delete_records_moves_the_log_start(broker):
+    """confluent-kafka's delete_records and kafka-python's: records below the offset are gone for every reader
+    (earliest offset, a consumer from the beginning), an offset past the end is OFFSET_OUT_OF_RANGE."""
+    topic = unique("delete-records")
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(timeout=30)
+    producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "linger.ms": 0})
+    for i in range(10):
+        producer.produce(topic, value=f"v{i}".encode(), partition=0)
+        producer.produce(topic, value=f"w{i}".encode(), partition=1)
+        producer.flush(10)  # one batch per record: the log start moves by records
+
+    tp0 = confluent_kafka.TopicPartition(topic, 0, 4)
+    result = admin.delete_records([tp0])[tp0].result(timeout=30)
+    assert result.low_watermark == 4, result
+
+    past = confluent_kafka.TopicPartition(topic, 0, 99)
+    with pytest.raises(confluent_kafka.KafkaException) as error:
+        admin.delete_records([past])[past].result(timeout=30)
+    assert error.value.args[0].code() == confluent_kafka.KafkaError.OFFSET_OUT_OF_RANGE
+
+    kp = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        kp.delete_records({kafka.TopicPartition(topic, 1): 7})
+    finally:
+        kp.close()
+
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("dr"),
+                                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        assert consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 0), timeout=10) == (4, 10)
+        assert consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 1), timeout=10) == (7, 10)
+        consumer.subscribe([topic])
+        got = {0: [], 1: []}
+        wait_until(lambda: poll_into(consumer, got) and len(got[0]) == 6 and len(got[1]) == 3, 30, what="the kept records")
+        assert [v for _, v in got[0]] == [f"v{i}" for i in range(4, 10)]
+        assert [v for _, v in got[1]] == [f"w{i}" for i in range(7, 10)]
+    finally:
+        consumer.close()
+
+
+def poll_into(consumer, got):
+    for m in consumer.consume(num_messages=100, timeout=0.2):
+        if m.error() is None:
+            got[m.partition()].append((m.offset(), m.value().decode()))
+    return True

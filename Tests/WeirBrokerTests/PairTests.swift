@@ -253,6 +253,13 @@ struct PairTests {
             #expect(alter.responses[0].errorCode == .none)
             let del = try await call(a, DeleteTopicsRequest(topicNames: ["drop"], timeoutMs: 5000), version: 3, as: DeleteTopicsResponse.self)
             #expect(del.responses[0].errorCode == .none)
+            // DeleteRecords on the primary (the replica refuses it); beyond the high watermark is out of range.
+            let deleteFirst = DeleteRecordsRequest(topics: [.init(name: "keep", partitions: [.init(partitionIndex: 0, offset: 1)])], timeoutMs: 5000)
+            #expect(try await call(try pair.client(2), deleteFirst, version: 1, as: DeleteRecordsResponse.self).topics[0].partitions[0].errorCode == .notLeaderOrFollower)
+            let deleted = try await call(a, deleteFirst, version: 1, as: DeleteRecordsResponse.self).topics[0].partitions[0]
+            #expect(deleted.errorCode == .none && deleted.lowWatermark == 1)
+            let tooFar = DeleteRecordsRequest(topics: [.init(name: "keep", partitions: [.init(partitionIndex: 0, offset: 4)])], timeoutMs: 5000)
+            #expect(try await call(a, tooFar, version: 1, as: DeleteRecordsResponse.self).topics[0].partitions[0].errorCode == .offsetOutOfRange)
             let commit = try await call(a, OffsetCommitRequest(groupId: "settlement", topics: [.init(name: "keep", partitions: [.init(partitionIndex: 0, committedOffset: 2)])]), version: 7, as: OffsetCommitResponse.self)
             #expect(commit.topics[0].partitions[0].errorCode == .none)
 
@@ -262,6 +269,8 @@ struct PairTests {
                     && replica.topics.topic("keep")?.config.overrides["retention.ms"] == "3600000"
             }
             #expect(!FileManager.default.fileExists(atPath: pair.dirs[2]! + "/topics/drop"))
+            // The replica follows the primary's log start: a promotion does not bring deleted records back.
+            try await eventually("log start followed on the replica") { replica.topics.partition("keep", 0)?.log.logStartOffset == 1 }
 
             // After a failover the committed offset is there, served by the new primary's coordinator.
             await pair.stop(1)
@@ -274,7 +283,10 @@ struct PairTests {
                 let fetched = try await call(b, OffsetFetchRequest(groupId: "settlement", topics: [.init(name: "keep", partitionIndexes: [0])]), version: 5, as: OffsetFetchResponse.self)
                 return fetched.errorCode == .none && fetched.topics.first?.partitions.first?.committedOffset == 2
             }
-            #expect(try await fetchAll(b, topic: "keep").map(\.value) == ["k0", "k1", "k2"])
+            let below = try await call(b, fetchRequest(topic: "keep", offset: 0), version: 11, as: FetchResponse.self).responses[0].partitions[0]
+            #expect(below.errorCode == .offsetOutOfRange && below.logStartOffset == 1)
+            let kept = try await call(b, fetchRequest(topic: "keep", offset: 1), version: 11, as: FetchResponse.self).responses[0].partitions[0]
+            #expect(try values(in: kept.records).filter { $0.offset >= 1 }.map(\.value) == ["k1", "k2"])
         }
     }
 

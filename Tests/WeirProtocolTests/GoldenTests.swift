@@ -105,11 +105,37 @@ import WeirProtocol
         #expect(body.apiKeys.contains { $0.apiKey == 18 && $0.minVersion == 0 && $0.maxVersion == 3 })
     }
 
+    @Test func deleteRecordsV1RequestAndResponse() throws {
+        let body: [UInt8] = [
+            0, 0, 0, 1,  // topics: 1
+            0, 1, 0x74,  // "t"
+            0, 0, 0, 1,  // partitions: 1
+            0, 0, 0, 2,  // partition 2
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  // offset -1: the high watermark
+            0, 0, 0x75, 0x30,  // timeout 30000 ms
+        ]
+        var input = ByteBuffer(bytes: body)
+        let request = try DeleteRecordsRequest(from: &input, version: 1)
+        #expect(request == DeleteRecordsRequest(topics: [.init(name: "t", partitions: [.init(partitionIndex: 2, offset: -1)])], timeoutMs: 30_000))
+        #expect(input.readableBytes == 0)
+
+        var w = KafkaWriter()
+        DeleteRecordsResponse(topics: [.init(name: "t", partitions: [.init(partitionIndex: 2, lowWatermark: 7, errorCode: .offsetOutOfRange)])])
+            .encode(to: &w, version: 1)
+        #expect(Array(w.buffer.readableBytesView) == [
+            0, 0, 0, 0,  // throttle
+            0, 0, 0, 1, 0, 1, 0x74,  // topics: "t"
+            0, 0, 0, 1, 0, 0, 0, 2,  // partitions: 2
+            0, 0, 0, 0, 0, 0, 0, 7,  // low watermark
+            0, 1,  // OFFSET_OUT_OF_RANGE
+        ])
+    }
+
     @Test func advertisedSetMatchesTheDoc() {
         let table = Dictionary(uniqueKeysWithValues: KafkaVersions.advertised.map { ($0.apiKey.rawValue, [$0.min, $0.max]) })
         let expected: [Int16: [Int16]] = [
             0: [0, 7], 1: [4, 11], 2: [1, 5], 3: [0, 8], 8: [2, 7], 9: [1, 5], 10: [0, 2], 11: [0, 5], 12: [0, 3],
-            13: [0, 2], 14: [0, 3], 15: [0, 4], 16: [0, 2], 18: [0, 3], 19: [2, 4], 20: [1, 3], 22: [0, 1],
+            13: [0, 2], 14: [0, 3], 15: [0, 4], 16: [0, 2], 18: [0, 3], 19: [2, 4], 20: [1, 3], 21: [0, 1], 22: [0, 1],
             32: [1, 2], 33: [0, 1], 37: [0, 1], 42: [0, 1], 44: [0, 0],
         ]
         #expect(table == expected)

@@ -714,6 +714,30 @@ extension DeleteTopicsResponse.Result {
     }
 }
 
+extension DeleteRecordsRequest {
+    static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
+        var s = Self()
+        s.topics = r.array { r in
+            Topic(name: r.str(), partitions: r.array { r in Topic.Partition(partitionIndex: r.i32(), offset: r.i64()) })
+        }
+        s.timeoutMs = r.i32()
+        return s
+    }
+}
+
+extension DeleteRecordsResponse {
+    static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
+        var s = Self()
+        s.throttleTimeMs = r.i32()
+        s.topics = r.array { r in
+            Topic(name: r.str(), partitions: r.array { r in
+                Topic.Partition(partitionIndex: r.i32(), lowWatermark: r.i64(), errorCode: KafkaErrorCode(rawValue: r.i16()))
+            })
+        }
+        return s
+    }
+}
+
 extension InitProducerIdRequest {
     static func sample(_ v: Int16, _ r: inout SplitMix64) -> Self {
         var s = Self()
@@ -1064,6 +1088,12 @@ let apiCases: [APICase] = [
         request: { v, r in AnyBody(DeleteTopicsRequest.sample(v, &r)) },
         response: { v, r in AnyBody(DeleteTopicsResponse.sample(v, &r)) },
         wrap: { v, r in KafkaRequest.deleteTopics(DeleteTopicsRequest.sample(v, &r)) }
+    ),
+    APICase(
+        key: .deleteRecords, versions: 0...1,
+        request: { v, r in AnyBody(DeleteRecordsRequest.sample(v, &r)) },
+        response: { v, r in AnyBody(DeleteRecordsResponse.sample(v, &r)) },
+        wrap: { v, r in KafkaRequest.deleteRecords(DeleteRecordsRequest.sample(v, &r)) }
     ),
     APICase(
         key: .initProducerId, versions: 0...1,

@@ -48,6 +48,7 @@ final class CheckedLog: ReplicatedLog {
         world.checkTruncation(node: node, key: key, log: inner, to: offset)
         try inner.reset(startingAt: offset)
     }
+    func advanceLogStart(to offset: Int64) throws(StorageError) -> Int64 { try inner.advanceLogStart(to: offset) }
     func truncate(to offset: Int64) throws(StorageError) {
         world.checkTruncation(node: node, key: key, log: inner, to: offset)
         try inner.truncate(to: offset)

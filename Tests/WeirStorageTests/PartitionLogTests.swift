@@ -103,6 +103,35 @@ import WeirTestSupport
         }
     }
 
+    /// DeleteRecords: the log starts at the given offset (mid-batch allowed), whole segments below it go, the new
+    /// start survives a reopen, and it never moves back or past the log end.
+    @Test func advancingTheLogStartDeletesOlderSegmentsAndPersists() throws {
+        try withTemporaryDirectory { dir in
+            var config = LogConfig()
+            config.segmentBytes = 700
+            let log = try PartitionLog(directory: dir, config: config)
+            for _ in 0..<10 { try log.appendDurably(makeTestBatch(records: 2, valueSize: 150)) }  // offsets 0..<20
+            let segmentsBefore = log.segmentCount
+            #expect(try log.advanceLogStart(to: 9) == 9)  // inside the batch 8..<10
+            #expect(log.logStartOffset == 9)
+            #expect(log.segmentCount < segmentsBefore)
+            #expect(throws: StorageError.self) { try log.read(from: 8, maxBytes: 100) }
+            let first = try log.read(from: 9, maxBytes: 1)
+            #expect(RecordBatchHeader(first, at: first.readerIndex)?.baseOffset == 8)  // the batch holding 9, whole
+            #expect(try log.advanceLogStart(to: 3) == 9)  // never back
+            #expect(throws: StorageError.self) { try log.advanceLogStart(to: 21) }  // never past the end
+            #expect(try log.advanceLogStart(to: 20) == 20)  // everything: the active segment stays, empty of readable records
+            #expect(log.logEndOffset == 20)
+            try log.close()
+            let reopened = try PartitionLog(directory: dir, config: config)
+            #expect(reopened.logStartOffset == 20)
+            try reopened.appendDurably(makeTestBatch(records: 1, valueSize: 10))
+            #expect(reopened.logEndOffset == 21)
+            let next = try reopened.read(from: 20, maxBytes: 100)
+            #expect(RecordBatchHeader(next, at: next.readerIndex)?.baseOffset == 20)
+        }
+    }
+
     @Test func retentionBySize() throws {
         try withTemporaryDirectory { dir in
             var config = LogConfig()

@@ -42,6 +42,10 @@ extension Broker {
             }))
         case .deleteTopics(let r):
             return .deleteTopics(DeleteTopicsResponse(responses: r.topicNames.map { .init(name: $0, errorCode: .notController) }))
+        case .deleteRecords(let r):
+            return .deleteRecords(DeleteRecordsResponse(topics: r.topics.map { t in
+                .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: .notLeaderOrFollower) })
+            }))
         case .createPartitions(let r):
             return .createPartitions(CreatePartitionsResponse(results: r.topics.map {
                 .init(name: $0.name, errorCode: .notController, errorMessage: "this node is the replica")

@@ -198,6 +198,7 @@ extension KafkaResponse {
         case .heartbeat(let r): r.errorCode != .none ? r.errorCode : nil
         case .createTopics(let r): r.topics.lazy.map(\.errorCode).first { $0 != .none }
         case .deleteTopics(let r): r.responses.lazy.map(\.errorCode).first { $0 != .none }
+        case .deleteRecords(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
         case .listOffsets(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
         case .offsetCommit(let r): r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }
         case .offsetFetch(let r): r.errorCode != .none ? r.errorCode : r.topics.lazy.flatMap(\.partitions).map(\.errorCode).first { $0 != .none }

@@ -367,6 +367,28 @@ public final class PartitionLog: @unchecked Sendable {  // safe: all mutable sta
         }
     }
 
+    /// DeleteRecords (and a replica following its primary's): moves the log start offset forward to `offset`
+    /// (never back, never past the log end), persisted before any file goes; offsets below it are no longer
+    /// readable, and whole segments below it that fsync covered are deleted (never the active one).
+    /// Returns the log start offset after the call.
+    @discardableResult
+    public func advanceLogStart(to offset: Int64) throws(StorageError) -> Int64 {
+        try monitor.withLock { () throws(StorageError) -> Int64 in
+            guard offset > _logStartOffset else { return _logStartOffset }
+            guard offset <= segments.last!.nextOffset else {
+                throw StorageError(.offsetOutOfRange, "cannot start the log at \(offset): it ends at \(segments.last!.nextOffset)")
+            }
+            waitForSyncs()
+            _logStartOffset = offset
+            try writeCheckpoint("log-start-offset", offset)  // persisted before the files go
+            while segments.count > 1, segments[1].baseOffset <= offset, segments[1].baseOffset <= _durableOffset,
+                  !unsealed.contains(where: { $0 === segments[0] }) {
+                try segments.removeFirst().delete()
+            }
+            return _logStartOffset
+        }
+    }
+
     // MARK: Compaction support
 
     /// The sealed (non-active) segments; they are immutable until retention, truncation or a swap.
