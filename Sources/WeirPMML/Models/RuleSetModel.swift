@@ -4,7 +4,8 @@ struct RuleSetModelCore: ModelCore {
     enum Criterion: String, Sendable { case firstHit, weightedSum, weightedMax }
 
     struct Rule: Sendable {
-        var predicate: Predicate
+        /// Root step in `predicates`.
+        var predicate: Int32
         /// Index into `scores`.
         var score: Int
         var weight: Double
@@ -15,11 +16,13 @@ struct RuleSetModelCore: ModelCore {
 
     /// A CompoundRule: when its predicate is not true, rules `firstRule..<endRule` are not tested.
     struct Guard: Sendable {
-        var predicate: Predicate
+        /// Root step in `predicates`.
+        var predicate: Int32
         var firstRule: Int
         var endRule: Int
     }
 
+    var predicates: PredicateProgram
     var rules: [Rule]
     var guards: [Guard]
     var scores: [Value]
@@ -48,9 +51,9 @@ struct RuleSetModelCore: ModelCore {
                         let g = guardIndex
                         guardIndex += 1
                         if i < blockedUntil { continue }
-                        if guards[g].predicate.eval(row) != true { blockedUntil = guards[g].endRule }
+                        if predicates.eval(guards[g].predicate, row) != true { blockedUntil = guards[g].endRule }
                     }
-                    if i >= blockedUntil, rules[i].predicate.eval(row) == true {
+                    if i >= blockedUntil, predicates.eval(rules[i].predicate, row) == true {
                         firedCount += 1
                         let s = rules[i].score
                         if best[s] < 0 {
@@ -115,6 +118,7 @@ extension Compiler {
         func category(_ text: String) -> Value {
             .string((c.targetType?.parse(text: text) ?? .string(text)).key)
         }
+        var predicates = PredicateProgram()
         var rules: [RuleSetModelCore.Rule] = []
         var guards: [RuleSetModelCore.Guard] = []
         func collect(_ parent: XElement) throws(PMMLError) {
@@ -130,11 +134,11 @@ extension Compiler {
                     }
                     // A rule's ScoreDistributions document its training records; JPMML scores without them.
                     rules.append(.init(
-                        predicate: try firstPredicate(r, c.scope), score: s, weight: try double(r, "weight") ?? 1,
+                        predicate: predicates.add(try firstPredicate(r, c.scope)), score: s, weight: try double(r, "weight") ?? 1,
                         confidence: try double(r, "confidence") ?? 1, id: r.attr("id") ?? String(rules.count + 1)))
                 case "CompoundRule":
                     let g = guards.count
-                    guards.append(.init(predicate: try firstPredicate(r, c.scope), firstRule: rules.count, endRule: 0))
+                    guards.append(.init(predicate: predicates.add(try firstPredicate(r, c.scope)), firstRule: rules.count, endRule: 0))
                     try collect(r)
                     guards[g].endRule = rules.count
                 case "Extension", "RuleSelectionMethod", "ScoreDistribution": continue
@@ -148,7 +152,7 @@ extension Compiler {
         // A CompoundRule with no SimpleRule inside guards nothing.
         guards.removeAll { $0.firstRule == $0.endRule }
         return RuleSetModelCore(
-            rules: rules, guards: guards, scores: scores, criterion: criterion,
+            predicates: predicates, rules: rules, guards: guards, scores: scores, criterion: criterion,
             defaultScore: set.attr("defaultScore").map(category) ?? .missing,
             defaultConfidence: try double(set, "defaultConfidence"))
     }
