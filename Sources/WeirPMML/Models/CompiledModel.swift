@@ -94,13 +94,15 @@ final class TargetSpec: @unchecked Sendable {
 /// A reference type so that scoring never copies it (ensembles hold hundreds); the compiler finishes it
 /// (derived steps, target slot, requirements) before the model is published, it is read-only afterwards.
 final class CompiledModel: @unchecked Sendable {
-    var function: MiningFunction
-    var preparations: [FieldPreparation]
+    // `let`: scoring reads these in place (a `var` existential `core` was copied out, with every array of
+    // the model core retained and released, per row).
+    let function: MiningFunction
+    let preparations: [FieldPreparation]
     var derived: [(Int, Expr)]
-    var core: any ModelCore
-    var target: TargetSpec?
-    var floatMath: Bool
-    var outputs: [OutputProgram]
+    let core: any ModelCore
+    let target: TargetSpec?
+    let floatMath: Bool
+    let outputs: [OutputProgram]
     var targetSlot: Int?
 
     init(function: MiningFunction, preparations: [FieldPreparation], derived: [(Int, Expr)], core: any ModelCore,

@@ -26,6 +26,8 @@ struct RuleSetModelCore: ModelCore {
     var rules: [Rule]
     var guards: [Guard]
     var scores: [Value]
+    /// `scores[i].key`.
+    var scoreKeys: [String]
     var criterion: Criterion
     var defaultScore: Value
     var defaultConfidence: Double?
@@ -34,7 +36,10 @@ struct RuleSetModelCore: ModelCore {
         let n = scores.count
         // Per score, on the stack: its first fired rule (then its heaviest), weight total and value, and the
         // scores in order of their first firing rule, as JPMML keys them. Fired rules are taken in rule order.
-        let fired: Prediction? = withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
+        // The closures return nothing: a generic `Prediction?` result went through value witnesses per row.
+        var p = Prediction()
+        var fired = false
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles in
                 let best = ints.baseAddress!, order = best + n
                 let total = doubles.baseAddress!, value = total + n
@@ -68,7 +73,7 @@ struct RuleSetModelCore: ModelCore {
                     }
                     i += 1
                 }
-                if firedCount == 0 { return nil }
+                if firedCount == 0 { return }
                 var winner = -1
                 for k in 0..<orderCount {
                     let s = order[k]
@@ -83,19 +88,17 @@ struct RuleSetModelCore: ModelCore {
                         winner = s
                     }
                 }
-                var p = Prediction()
+                fired = true
                 p.value = scores[winner]
                 p.entityId = .string(rules[best[winner]].id)
-                p.categories = (0..<orderCount).map { scores[order[$0]].key }
+                p.categories = (0..<orderCount).map { scoreKeys[order[$0]] }
                 p.confidences = (0..<orderCount).map { value[order[$0]] }
-                return p
             }
         }
-        if let fired { return fired }
+        if fired { return p }
         guard !defaultScore.isMissing, let defaultConfidence else {
             throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
         }
-        var p = Prediction()
         p.value = defaultScore
         p.categories = [defaultScore.key]
         p.confidences = [defaultConfidence]
@@ -152,7 +155,7 @@ extension Compiler {
         // A CompoundRule with no SimpleRule inside guards nothing.
         guards.removeAll { $0.firstRule == $0.endRule }
         return RuleSetModelCore(
-            predicates: predicates, rules: rules, guards: guards, scores: scores, criterion: criterion,
+            predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key), criterion: criterion,
             defaultScore: set.attr("defaultScore").map(category) ?? .missing,
             defaultConfidence: try double(set, "defaultConfidence"))
     }
