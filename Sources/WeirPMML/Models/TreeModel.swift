@@ -39,12 +39,16 @@ struct TreeModelCore: ModelCore {
         self.penalty = penalty
         self.classification = classification
         self.flat = FlatTree(nodes: nodes, missingStrategy: missingStrategy, returnLastOnNoTrueChild: returnLastOnNoTrueChild)
+        self.nodePredictions = nodes.indices.map { prediction(at: $0, missing: 0) }
     }
+
+    /// `prediction(at: i, missing: 0)` of every node, computed at load (scoring then allocates nothing).
+    var nodePredictions: [Prediction] = []
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
         let (leaf, missing) = flat.findLeaf(row)
         if leaf < 0 { return .missing }
-        return prediction(at: leaf, missing: missing)
+        return missing == 0 ? nodePredictions[leaf] : prediction(at: leaf, missing: missing)
     }
 
     /// The prediction of node `index` reached after `missing` missing values.
