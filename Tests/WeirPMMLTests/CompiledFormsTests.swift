@@ -36,26 +36,8 @@ struct CompiledFormsTests {
             let v = row[slot]
             if v.isMissing { return nil }
             return values.contains(v.key) == isIn
-        case .and(let ps):
-            var unknown = false
-            for p in ps {
-                switch reference(p, row) {
-                case .some(false): return false
-                case nil: unknown = true
-                default: break
-                }
-            }
-            return unknown ? nil : true
-        case .or(let ps):
-            var unknown = false
-            for p in ps {
-                switch reference(p, row) {
-                case .some(true): return true
-                case nil: unknown = true
-                default: break
-                }
-            }
-            return unknown ? nil : false
+        case .and(let ps): return shortCircuit(ps, row, on: false)
+        case .or(let ps): return shortCircuit(ps, row, on: true)
         case .xor(let ps):
             var r = false
             for p in ps {
@@ -69,6 +51,19 @@ struct CompiledFormsTests {
             }
             return nil
         }
+    }
+
+    /// and (`stop` false) / or (`stop` true): `stop` as soon as a child is `stop`, unknown if any child is.
+    static func shortCircuit(_ ps: [Predicate], _ row: Row, on stop: Bool) -> Bool? {
+        var unknown = false
+        for p in ps {
+            switch reference(p, row) {
+            case .some(stop): return stop
+            case nil: unknown = true
+            default: break
+            }
+        }
+        return unknown ? nil : !stop
     }
 
     static let ops: [CompareOp] = [.equal, .notEqual, .lessThan, .lessOrEqual, .greaterThan, .greaterOrEqual]
