@@ -15,6 +15,110 @@ indirect enum Expr: Sendable {
     case apply(BuiltinFunction, [Expr], mapMissingTo: Value, defaultValue: Value)
     case call(params: [Int], args: [Expr], body: Expr, result: DataType?, mapMissingTo: Value, defaultValue: Value)
     case cast(DataType, Expr)
+    /// + - * / trees over numbers (see `ArithmeticProgram`): the compiled form of such `.apply`/`.cast` nodes.
+    case arithmetic(ArithmeticProgram)
+}
+
+/// Arithmetic (+ - * / of fields and numeric constants, without mapMissingTo or defaultValue, and casts of
+/// such results to double, float or integer) as plain-data nodes: the same Double operations as
+/// `BuiltinFunction.apply` and `DataType.cast`, without boxed enum nodes or `Value`s between the steps.
+/// A missing (or non-numeric) operand makes the result missing, as there.
+struct ArithmeticProgram: Sendable {
+    enum Op: UInt8, Sendable { case constant, field, add, subtract, multiply, divide, toFloat, toInteger }
+
+    struct Node: Sendable {
+        var op: Op
+        var slot: Int32 = 0
+        var a: Int32 = 0
+        var b: Int32 = 0
+        var value: Double = 0
+    }
+
+    /// Operands before the nodes that use them; the root is the last node.
+    private(set) var nodes: [Node] = []
+
+    /// The program of `e`, when `e` is an arithmetic operation or a cast of one (nil otherwise: a bare field
+    /// or constant keeps its own value, which need not be a number).
+    init?(_ e: Expr) {
+        switch e {
+        case .apply, .cast: break
+        default: return nil
+        }
+        guard build(e) != nil, let root = nodes.last, root.op != .field, root.op != .constant else { return nil }
+    }
+
+    private mutating func build(_ e: Expr) -> Int32? {
+        switch e {
+        case .constant(.number(let d)):
+            nodes.append(Node(op: .constant, value: d))
+        case .field(let slot):
+            nodes.append(Node(op: .field, slot: Int32(slot)))
+        case .arithmetic(let p):
+            let base = Int32(nodes.count)
+            for var n in p.nodes {
+                n.a += base
+                n.b += base
+                nodes.append(n)
+            }
+        case .apply(let f, let args, let mm, let dv) where mm.isMissing && dv.isMissing && args.count == 2:
+            let op: Op
+            switch f {
+            case .add: op = .add
+            case .subtract: op = .subtract
+            case .multiply: op = .multiply
+            case .divide: op = .divide
+            default: return nil
+            }
+            guard let a = build(args[0]), let b = build(args[1]) else { return nil }
+            nodes.append(Node(op: op, a: a, b: b))
+        case .cast(let t, let inner):
+            // Only a cast of an operation's result (always a number or missing); a field's value may be text.
+            guard let a = build(inner), nodes[Int(a)].op != .field, nodes[Int(a)].op != .constant else { return nil }
+            switch t {
+            case .double: return a
+            case .float: nodes.append(Node(op: .toFloat, a: a))
+            case .integer: nodes.append(Node(op: .toInteger, a: a))
+            default: return nil
+            }
+        default:
+            return nil
+        }
+        return Int32(nodes.count - 1)
+    }
+
+    func eval(_ row: Row) -> Value {
+        eval(Int32(nodes.count - 1), row).map(Value.number) ?? .missing
+    }
+
+    private func eval(_ i: Int32, _ row: Row) -> Double? {
+        let n = nodes[Int(i)]
+        switch n.op {
+        case .constant: return n.value
+        case .field: return row[Int(n.slot)].double
+        case .add:
+            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
+            return x + y
+        case .subtract:
+            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
+            return x - y
+        case .multiply:
+            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
+            return x * y
+        case .divide:
+            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
+            return x / y
+        case .toFloat:
+            return eval(n.a, row).map { Double(Float($0)) }
+        case .toInteger:
+            // As DataType.cast: + 0, no negative zero.
+            return eval(n.a, row).map { $0.isFinite ? $0.rounded(.towardZero) + 0 : $0 }
+        }
+    }
+}
+
+extension Expr {
+    /// `self`, with arithmetic compiled to an `ArithmeticProgram` when it is arithmetic.
+    var compiledArithmetic: Expr { ArithmeticProgram(self).map(Expr.arithmetic) ?? self }
 }
 
 enum Outliers: String, Sendable {
@@ -36,6 +140,7 @@ extension Expr {
         case .constant(let v): return v
         case .field(let s): return row[s]
         case .cast(let t, let e): return t.cast(e.eval(&row))
+        case .arithmetic(let p): return p.eval(row)
         case .normContinuous(let e, let xs, let ys, let outliers, let mm):
             guard let x = e.eval(&row).double else { return mm }
             let n = xs.count
@@ -140,7 +245,7 @@ extension Compiler {
         case "MapValues":
             return try compileMapValues(e, scope)
         case "Apply":
-            return try compileApply(e, scope)
+            return try compileApply(e, scope).compiledArithmetic
         default:
             throw unsupported(e, "expression element \(e.name)")
         }
@@ -254,7 +359,7 @@ extension Compiler {
             }
             var expr = try compileExpression(exprEl, scope)
             let dt = try dataType(d) ?? .double
-            expr = .cast(dt, expr)
+            expr = Expr.cast(dt, expr).compiledArithmetic
             let slot = newSlot()
             scope.fields[name] = FieldInfo(name: name, slot: slot, dataType: dt,
                                            opType: try opType(d) ?? .continuous, dataField: nil)

@@ -74,28 +74,39 @@ public struct PMMLModel: Sendable {
         return .success(outputColumns.map { row[$0.slot] })
     }
 
-    /// One input row already converted to the fields' types (text parsing done once, e.g. for benchmarks or
-    /// for callers that score the same decoded record with several models).
+    /// One input row already converted to the fields' types and through the top-level MiningField treatments
+    /// (missing/invalid/outlier handling): the step JPMML's `InputField.prepare` does. Text parsing and field
+    /// preparation are done once, e.g. for benchmarks or for callers that score the same decoded record
+    /// several times.
     public struct PreparedRow: Sendable {
-        let values: [(slot: Int, value: Value)]
+        /// Every slot of the model's row; the input slots hold prepared values.
+        let row: Row
+        /// Set when the top-level MiningField treatments reject the row (e.g. returnInvalid).
+        let rejection: RowRejection?
     }
 
-    /// Parses raw text per input field (aligned with `inputFields`; nil or empty = missing).
+    /// Parses raw text per input field (aligned with `inputFields`; nil or empty = missing) and applies the
+    /// top-level MiningField treatments.
     public func prepare(_ inputs: [String?]) -> PreparedRow {
-        var values: [(slot: Int, value: Value)] = []
+        var row = Row(repeating: .missing, count: slotCount)
         for (i, f) in inputFields.enumerated() {
             guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
-            values.append((f.slot, f.dataType.parse(text: text) ?? .string(text)))
+            row[f.slot] = f.dataType.parse(text: text) ?? .string(text)
         }
-        return PreparedRow(values: values)
+        do {
+            try model.prepareInputs(&row)
+        } catch {
+            return PreparedRow(row: [], rejection: error)
+        }
+        return PreparedRow(row: row, rejection: nil)
     }
 
     /// Scores a prepared row: the same result as `score(_:)` on the text it was prepared from.
     public func score(_ prepared: PreparedRow) -> Result<[Value], RowRejection> {
-        var row = Row(repeating: .missing, count: slotCount)
-        for (slot, value) in prepared.values { row[slot] = value }
+        if let rejection = prepared.rejection { return .failure(rejection) }
+        var row = prepared.row
         do {
-            _ = try model.evaluate(&row)
+            _ = try model.evaluate(&row, inputsPrepared: true)
         } catch {
             return .failure(error)
         }

@@ -1,4 +1,4 @@
-/// A compiled predicate; evaluation is three-valued (nil = unknown).
+/// A predicate as the compiler reads it from the document; `PredicateProgram` evaluates it.
 indirect enum Predicate: Sendable {
     case alwaysTrue, alwaysFalse
     case numeric(slot: Int, op: CompareOp, value: Double)
@@ -11,57 +11,158 @@ indirect enum Predicate: Sendable {
     case or([Predicate])
     case xor([Predicate])
     case surrogate([Predicate])
+}
 
-    func eval(_ row: Row) -> Bool? {
-        switch self {
+/// Predicates compiled to plain-data steps in flat arrays: evaluating one reads no reference-counted
+/// node (the `Predicate` enum is the compiler's form only). Three-valued: nil = unknown.
+struct PredicateProgram: Sendable {
+    enum Kind: UInt8, Sendable {
+        case alwaysTrue, alwaysFalse, numeric, text, isMissing, isNotMissing, setNumeric, setText
+        case and, or, xor, surrogate
+    }
+
+    struct Step: Sendable {
+        var kind: Kind
+        var op: CompareOp = .equal
+        var isIn = false
+        var slot: Int32 = 0
+        /// Compound: its first child step (children are contiguous). Text: index into `texts`.
+        /// Sets: the first member in `texts` / `numbers`.
+        var start: Int32 = 0
+        /// Compound: number of children. Sets: number of members.
+        var count: Int32 = 0
+        var value: Double = 0
+    }
+
+    private(set) var steps: [Step] = []
+    private(set) var texts: [String] = []
+    private(set) var numbers: [Double] = []
+
+    init() {}
+
+    /// A program of the one predicate `p` (its root is step 0).
+    init(_ p: Predicate) { _ = add(p) }
+
+    /// Adds a predicate and returns its root step.
+    mutating func add(_ p: Predicate) -> Int32 {
+        let root = steps.count
+        steps.append(Step(kind: .alwaysTrue))
+        fill(root, p)
+        return Int32(root)
+    }
+
+    private mutating func fill(_ i: Int, _ p: Predicate) {
+        var step = Step(kind: .alwaysTrue)
+        var children: [Predicate] = []
+        switch p {
+        case .alwaysTrue: break
+        case .alwaysFalse: step.kind = .alwaysFalse
+        case .numeric(let slot, let op, let value):
+            step = Step(kind: .numeric, op: op, slot: Int32(slot), value: value)
+        case .text(let slot, let op, let value):
+            step = Step(kind: .text, op: op, slot: Int32(slot), start: Int32(texts.count))
+            texts.append(value)
+        case .isMissing(let slot): step = Step(kind: .isMissing, slot: Int32(slot))
+        case .isNotMissing(let slot): step = Step(kind: .isNotMissing, slot: Int32(slot))
+        case .setNumeric(let slot, let values, let isIn):
+            step = Step(kind: .setNumeric, isIn: isIn, slot: Int32(slot), start: Int32(numbers.count), count: Int32(values.count))
+            numbers += values
+        case .setText(let slot, let values, let isIn):
+            // Linear membership over the members gives Set.contains's answer (both use String ==).
+            step = Step(kind: .setText, isIn: isIn, slot: Int32(slot), start: Int32(texts.count), count: Int32(values.count))
+            texts += values.sorted()
+        case .and(let ps): step.kind = .and; children = ps
+        case .or(let ps): step.kind = .or; children = ps
+        case .xor(let ps): step.kind = .xor; children = ps
+        case .surrogate(let ps): step.kind = .surrogate; children = ps
+        }
+        if !children.isEmpty || [.and, .or, .xor, .surrogate].contains(step.kind) {
+            step.start = Int32(steps.count)
+            step.count = Int32(children.count)
+            steps.append(contentsOf: repeatElement(Step(kind: .alwaysTrue), count: children.count))
+        }
+        steps[i] = step
+        for (k, c) in children.enumerated() { fill(Int(step.start) + k, c) }
+    }
+
+    /// Appends another program (its indices shifted) and returns the offset of its steps.
+    mutating func append(_ other: PredicateProgram) -> Int32 {
+        let base = Int32(steps.count), textBase = Int32(texts.count), numberBase = Int32(numbers.count)
+        for var s in other.steps {
+            switch s.kind {
+            case .text, .setText: s.start += textBase
+            case .setNumeric: s.start += numberBase
+            case .and, .or, .xor, .surrogate: s.start += base
+            default: break
+            }
+            steps.append(s)
+        }
+        texts += other.texts
+        numbers += other.numbers
+        return base
+    }
+
+    func eval(_ i: Int32, _ row: Row) -> Bool? {
+        let s = steps[Int(i)]
+        switch s.kind {
         case .alwaysTrue: return true
         case .alwaysFalse: return false
-        case .numeric(let slot, let op, let value):
-            guard let x = row[slot].double else { return nil }
-            return op.test(x, value)
-        case .text(let slot, let op, let value):
-            let v = row[slot]
-            if v.isMissing { return nil }
-            return op.test(v.key, value)
-        case .isMissing(let slot): return row[slot].isMissing
-        case .isNotMissing(let slot): return !row[slot].isMissing
-        case .setNumeric(let slot, let values, let isIn):
-            guard let x = row[slot].double else { return nil }
-            return values.contains(x) == isIn
-        case .setText(let slot, let values, let isIn):
-            let v = row[slot]
-            if v.isMissing { return nil }
-            return values.contains(v.key) == isIn
-        case .and(let ps):
+        case .numeric:
+            guard let x = row[Int(s.slot)].double else { return nil }
+            return s.op.test(x, s.value)
+        case .text:
+            switch row[Int(s.slot)] {
+            case .missing: return nil
+            case .string(let v): return s.op.test(v, texts[Int(s.start)])
+            case let v: return s.op.test(v.key, texts[Int(s.start)])
+            }
+        case .isMissing: return row[Int(s.slot)].isMissing
+        case .isNotMissing: return !row[Int(s.slot)].isMissing
+        case .setNumeric:
+            guard let x = row[Int(s.slot)].double else { return nil }
+            let start = Int(s.start)
+            for k in start..<start + Int(s.count) where numbers[k] == x { return s.isIn }
+            return !s.isIn
+        case .setText:
+            let key: String
+            switch row[Int(s.slot)] {
+            case .missing: return nil
+            case .string(let v): key = v
+            case let v: key = v.key
+            }
+            let start = Int(s.start)
+            for k in start..<start + Int(s.count) where texts[k] == key { return s.isIn }
+            return !s.isIn
+        case .and:
             var unknown = false
-            for p in ps {
-                switch p.eval(row) {
+            for c in s.start..<s.start + s.count {
+                switch eval(c, row) {
                 case .some(false): return false
                 case nil: unknown = true
                 default: break
                 }
             }
             return unknown ? nil : true
-        case .or(let ps):
+        case .or:
             var unknown = false
-            for p in ps {
-                switch p.eval(row) {
+            for c in s.start..<s.start + s.count {
+                switch eval(c, row) {
                 case .some(true): return true
                 case nil: unknown = true
                 default: break
                 }
             }
             return unknown ? nil : false
-        case .xor(let ps):
+        case .xor:
             var r = false
-            for p in ps {
-                guard let b = p.eval(row) else { return nil }
+            for c in s.start..<s.start + s.count {
+                guard let b = eval(c, row) else { return nil }
                 r = r != b
             }
             return r
-        case .surrogate(let ps):
-            for p in ps {
-                if let b = p.eval(row) { return b }
+        case .surrogate:
+            for c in s.start..<s.start + s.count {
+                if let b = eval(c, row) { return b }
             }
             return nil
         }

@@ -93,6 +93,7 @@ public enum DataType: String, Sendable {
 }
 
 func parseNumber(_ text: String) -> Double? {
+    if let d = parseSmallInteger(text) { return d }
     // The common case first: text without surrounding whitespace parses as it is (trimming walks Characters).
     if let d = Double(text) { return d }
     let t = text.trimmingWhitespace()
@@ -102,6 +103,54 @@ func parseNumber(_ text: String) -> Double? {
     case "inf", "infinity", "+inf": return .infinity
     case "-inf", "-infinity": return -.infinity
     default: return nil
+    }
+}
+
+/// An optional "-" and 1-15 ASCII digits, read exactly: what `Double(text)` gives for such text (integers
+/// below 1e15 are exact doubles; "-0" is -0.0), without the C library's parser. nil for any other text.
+@inline(__always)
+func parseSmallInteger(_ text: String) -> Double? {
+    let utf8 = text.utf8
+    guard !utf8.isEmpty, utf8.count <= 16 else { return nil }
+    var negative = false
+    var value: Int64 = 0
+    var digits = 0
+    for c in utf8 {
+        if c == UInt8(ascii: "-") && digits == 0 && !negative {
+            negative = true
+            continue
+        }
+        guard c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"), digits < 15 else { return nil }
+        value = value * 10 + Int64(c - UInt8(ascii: "0"))
+        digits += 1
+    }
+    guard digits > 0 else { return nil }
+    let d = Double(value)
+    return negative ? -d : d
+}
+
+/// Answers `v.key == key` for a fixed `key` without building the key text of numbers and booleans.
+struct KeyMatch: Sendable {
+    let key: String
+    /// The number whose key is `key` (NaN keys excluded: those take the general path).
+    private let number: Double?
+
+    init(_ key: String) {
+        self.key = key
+        if let n = Double(key), !n.isNaN, Value.number(n).key == key { number = n } else { number = nil }
+    }
+
+    @inline(__always)
+    func matches(_ v: Value) -> Bool {
+        switch v {
+        case .string(let s): return s == key
+        case .number(let d):
+            // The key of a number is unique per value (±0 share "0", as they compare equal).
+            if let number { return d == number }
+            return v.key == key
+        case .missing: return key.isEmpty
+        case .boolean(let b): return key == (b ? "true" : "false")
+        }
     }
 }
 

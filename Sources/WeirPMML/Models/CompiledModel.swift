@@ -94,13 +94,15 @@ final class TargetSpec: @unchecked Sendable {
 /// A reference type so that scoring never copies it (ensembles hold hundreds); the compiler finishes it
 /// (derived steps, target slot, requirements) before the model is published, it is read-only afterwards.
 final class CompiledModel: @unchecked Sendable {
-    var function: MiningFunction
-    var preparations: [FieldPreparation]
+    // `let`: scoring reads these in place (a `var` existential `core` was copied out, with every array of
+    // the model core retained and released, per row).
+    let function: MiningFunction
+    let preparations: [FieldPreparation]
     var derived: [(Int, Expr)]
-    var core: any ModelCore
-    var target: TargetSpec?
-    var floatMath: Bool
-    var outputs: [OutputProgram]
+    let core: any ModelCore
+    let target: TargetSpec?
+    let floatMath: Bool
+    let outputs: [OutputProgram]
     var targetSlot: Int?
 
     init(function: MiningFunction, preparations: [FieldPreparation], derived: [(Int, Expr)], core: any ModelCore,
@@ -117,11 +119,18 @@ final class CompiledModel: @unchecked Sendable {
     /// Declared-slots of other models' output fields this model reads (modelChain): all must have values.
     var requires: [(name: String, slot: Int)] = []
 
-    func evaluate(_ row: inout Row) throws(RowRejection) -> Prediction {
+    /// The MiningField treatments of this model's inputs (for the top-level model: what `PMMLModel.prepare`
+    /// does once per prepared row).
+    func prepareInputs(_ row: inout Row) throws(RowRejection) {
+        for p in preparations { try p.apply(&row) }
+    }
+
+    /// `inputsPrepared`: `prepareInputs` already ran on `row` (prepared rows of the top-level model).
+    func evaluate(_ row: inout Row, inputsPrepared: Bool = false) throws(RowRejection) -> Prediction {
         for r in requires where row[r.slot] != .boolean(true) {
             throw RowRejection(message: "Field \"\(r.name)\" is not defined (no prediction upstream)")
         }
-        for p in preparations { try p.apply(&row) }
+        if !inputsPrepared { try prepareInputs(&row) }
         for (slot, e) in derived { row[slot] = e.eval(&row) }
         var p = try core.predict(&row)
         if function == .classification, p.value.isMissing, let target, !target.priorCategories.isEmpty {

@@ -12,12 +12,18 @@ struct MiningModelCore: ModelCore {
     final class Segment: Sendable {
         let id: String
         let predicate: Predicate
+        /// `predicate`, evaluated.
+        let test: PredicateProgram
         let weight: Double
         let model: CompiledModel
+
+        /// Whether the segment's predicate is true for `row`.
+        func selects(_ row: Row) -> Bool { test.eval(0, row) == true }
 
         init(id: String, predicate: Predicate, weight: Double, model: CompiledModel) {
             self.id = id
             self.predicate = predicate
+            self.test = PredicateProgram(predicate)
             self.weight = weight
             self.model = model
         }
@@ -45,7 +51,7 @@ struct MiningModelCore: ModelCore {
         var records: [String: SegmentRecord] = [:]
         switch method {
         case .selectFirst:
-            for s in segments where s.predicate.eval(row) == true {
+            for s in segments where s.selects(row) {
                 var p = try s.model.evaluate(&row)
                 if recordSegments { record(s, p, row, into: &records); p.segmentResults = records }
                 p.entityId = .string(s.id)  // the selected segment, also when it has no prediction
@@ -55,7 +61,7 @@ struct MiningModelCore: ModelCore {
         case .modelChain:
             var last = Prediction.missing
             var lastId: String?
-            for s in segments where s.predicate.eval(row) == true {
+            for s in segments where s.selects(row) {
                 last = try s.model.evaluate(&row)
                 lastId = s.id
                 if recordSegments { record(s, last, row, into: &records) }
@@ -67,7 +73,7 @@ struct MiningModelCore: ModelCore {
             // No combined prediction: the value is the list of the fired segments' values (as JPMML returns
             // it, written like a Python list), each segment's result is reachable through segmentId outputs.
             var items: [String] = []
-            for s in segments where s.predicate.eval(row) == true {
+            for s in segments where s.selects(row) {
                 let p = try s.model.evaluate(&row)
                 record(s, p, row, into: &records)
                 switch p.value {
@@ -85,7 +91,7 @@ struct MiningModelCore: ModelCore {
         }
         if let trees { return predictTrees(trees, row) }
         var fired: [(Segment, Prediction)] = []
-        for s in segments where s.predicate.eval(row) == true {
+        for s in segments where s.selects(row) {
             let p = try s.model.evaluate(&row)
             if recordSegments { record(s, p, row, into: &records) }
             fired.append((s, p))

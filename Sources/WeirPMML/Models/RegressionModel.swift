@@ -36,7 +36,7 @@ enum Normalization: String, Sendable {
 /// One RegressionTable: intercept + numeric, categorical and interaction terms.
 struct RegressionTable: Sendable {
     struct Numeric: Sendable { var slot: Int; var exponent: Double; var coefficient: Double }
-    struct Categorical: Sendable { var slot: Int; var key: String; var coefficient: Double }
+    struct Categorical: Sendable { var slot: Int; var key: KeyMatch; var coefficient: Double }
     struct Term: Sendable { var slots: [Int]; var coefficient: Double }
 
     var intercept: Double
@@ -55,7 +55,7 @@ struct RegressionTable: Sendable {
                 let xf = n.exponent == 1 ? Float(x) : FloatMath.pow(Float(x), Float(n.exponent))
                 y += Float(n.coefficient) * xf
             }
-            for c in categorical where row[c.slot].key == c.key { y += Float(c.coefficient) }
+            for c in categorical where c.key.matches(row[c.slot]) { y += Float(c.coefficient) }
             for t in terms {
                 var p = Float(t.coefficient)
                 for s in t.slots { guard let x = row[s].double else { return nil }; p *= Float(x) }
@@ -70,7 +70,7 @@ struct RegressionTable: Sendable {
             y += n.coefficient * (n.exponent == 1 ? x : LibM.pow(x, n.exponent))
         }
         for c in categorical {
-            if row[c.slot].key == c.key { y += c.coefficient }
+            if c.key.matches(row[c.slot]) { y += c.coefficient }
         }
         for t in terms {
             var p = t.coefficient
@@ -188,7 +188,7 @@ extension Compiler {
             case "CategoricalPredictor":
                 let f = try field(p, try required(p, "name"), in: c.scope)
                 let v = try required(p, "value")
-                table.categorical.append(.init(slot: f.slot, key: (f.dataType.parse(text: v) ?? .string(v)).key,
+                table.categorical.append(.init(slot: f.slot, key: KeyMatch((f.dataType.parse(text: v) ?? .string(v)).key),
                                                coefficient: try requiredDouble(p, "coefficient")))
             case "PredictorTerm":
                 var slots: [Int] = []

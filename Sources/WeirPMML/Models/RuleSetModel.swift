@@ -4,7 +4,8 @@ struct RuleSetModelCore: ModelCore {
     enum Criterion: String, Sendable { case firstHit, weightedSum, weightedMax }
 
     struct Rule: Sendable {
-        var predicate: Predicate
+        /// Root step in `predicates`.
+        var predicate: Int32
         /// Index into `scores`.
         var score: Int
         var weight: Double
@@ -15,14 +16,18 @@ struct RuleSetModelCore: ModelCore {
 
     /// A CompoundRule: when its predicate is not true, rules `firstRule..<endRule` are not tested.
     struct Guard: Sendable {
-        var predicate: Predicate
+        /// Root step in `predicates`.
+        var predicate: Int32
         var firstRule: Int
         var endRule: Int
     }
 
+    var predicates: PredicateProgram
     var rules: [Rule]
     var guards: [Guard]
     var scores: [Value]
+    /// `scores[i].key`.
+    var scoreKeys: [String]
     var criterion: Criterion
     var defaultScore: Value
     var defaultConfidence: Double?
@@ -31,7 +36,10 @@ struct RuleSetModelCore: ModelCore {
         let n = scores.count
         // Per score, on the stack: its first fired rule (then its heaviest), weight total and value, and the
         // scores in order of their first firing rule, as JPMML keys them. Fired rules are taken in rule order.
-        let fired: Prediction? = withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
+        // The closures return nothing: a generic `Prediction?` result went through value witnesses per row.
+        var p = Prediction()
+        var fired = false
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles in
                 let best = ints.baseAddress!, order = best + n
                 let total = doubles.baseAddress!, value = total + n
@@ -48,9 +56,9 @@ struct RuleSetModelCore: ModelCore {
                         let g = guardIndex
                         guardIndex += 1
                         if i < blockedUntil { continue }
-                        if guards[g].predicate.eval(row) != true { blockedUntil = guards[g].endRule }
+                        if predicates.eval(guards[g].predicate, row) != true { blockedUntil = guards[g].endRule }
                     }
-                    if i >= blockedUntil, rules[i].predicate.eval(row) == true {
+                    if i >= blockedUntil, predicates.eval(rules[i].predicate, row) == true {
                         firedCount += 1
                         let s = rules[i].score
                         if best[s] < 0 {
@@ -65,7 +73,7 @@ struct RuleSetModelCore: ModelCore {
                     }
                     i += 1
                 }
-                if firedCount == 0 { return nil }
+                if firedCount == 0 { return }
                 var winner = -1
                 for k in 0..<orderCount {
                     let s = order[k]
@@ -80,19 +88,17 @@ struct RuleSetModelCore: ModelCore {
                         winner = s
                     }
                 }
-                var p = Prediction()
+                fired = true
                 p.value = scores[winner]
                 p.entityId = .string(rules[best[winner]].id)
-                p.categories = (0..<orderCount).map { scores[order[$0]].key }
+                p.categories = (0..<orderCount).map { scoreKeys[order[$0]] }
                 p.confidences = (0..<orderCount).map { value[order[$0]] }
-                return p
             }
         }
-        if let fired { return fired }
+        if fired { return p }
         guard !defaultScore.isMissing, let defaultConfidence else {
             throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
         }
-        var p = Prediction()
         p.value = defaultScore
         p.categories = [defaultScore.key]
         p.confidences = [defaultConfidence]
@@ -115,6 +121,7 @@ extension Compiler {
         func category(_ text: String) -> Value {
             .string((c.targetType?.parse(text: text) ?? .string(text)).key)
         }
+        var predicates = PredicateProgram()
         var rules: [RuleSetModelCore.Rule] = []
         var guards: [RuleSetModelCore.Guard] = []
         func collect(_ parent: XElement) throws(PMMLError) {
@@ -130,11 +137,11 @@ extension Compiler {
                     }
                     // A rule's ScoreDistributions document its training records; JPMML scores without them.
                     rules.append(.init(
-                        predicate: try firstPredicate(r, c.scope), score: s, weight: try double(r, "weight") ?? 1,
+                        predicate: predicates.add(try firstPredicate(r, c.scope)), score: s, weight: try double(r, "weight") ?? 1,
                         confidence: try double(r, "confidence") ?? 1, id: r.attr("id") ?? String(rules.count + 1)))
                 case "CompoundRule":
                     let g = guards.count
-                    guards.append(.init(predicate: try firstPredicate(r, c.scope), firstRule: rules.count, endRule: 0))
+                    guards.append(.init(predicate: predicates.add(try firstPredicate(r, c.scope)), firstRule: rules.count, endRule: 0))
                     try collect(r)
                     guards[g].endRule = rules.count
                 case "Extension", "RuleSelectionMethod", "ScoreDistribution": continue
@@ -148,7 +155,7 @@ extension Compiler {
         // A CompoundRule with no SimpleRule inside guards nothing.
         guards.removeAll { $0.firstRule == $0.endRule }
         return RuleSetModelCore(
-            rules: rules, guards: guards, scores: scores, criterion: criterion,
+            predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key), criterion: criterion,
             defaultScore: set.attr("defaultScore").map(category) ?? .missing,
             defaultConfidence: try double(set, "defaultConfidence"))
     }

@@ -7,7 +7,8 @@ struct ScorecardCore: ModelCore {
     }
 
     struct Attribute: Sendable {
-        var predicate: Predicate
+        /// Root step in `predicates`.
+        var predicate: Int32
         var score: PartialScore
         /// Index into `reasonCodes` (the attribute's own code, else its characteristic's); -1 when none.
         var reasonCode: Int
@@ -21,6 +22,7 @@ struct ScorecardCore: ModelCore {
 
     enum ReasonCodeAlgorithm: String, Sendable { case pointsAbove, pointsBelow }
 
+    var predicates: PredicateProgram
     var initialScore: Double
     var characteristics: [Characteristic]
     var useReasonCodes: Bool
@@ -34,7 +36,7 @@ struct ScorecardCore: ModelCore {
         var order: [Int] = []
         for ch in characteristics {
             var matched = false
-            for a in ch.attributes where a.predicate.eval(row) == true {
+            for a in ch.attributes where predicates.eval(a.predicate, row) == true {
                 let partial: Double
                 switch a.score {
                 case .constant(let d): partial = d
@@ -95,6 +97,7 @@ extension Compiler {
         var reasonCodes: [String] = []
         var codeIndex: [String: Int] = [:]
         var characteristics: [ScorecardCore.Characteristic] = []
+        var predicates = PredicateProgram()
         for ch in list.children {
             guard ch.name == "Characteristic" else {
                 if ch.name == "Extension" { continue }
@@ -110,7 +113,7 @@ extension Compiler {
                     if a.name == "Extension" { continue }
                     throw unsupported(a, "element \(a.name) in Characteristic")
                 }
-                let predicate = try firstPredicate(a, c.scope)
+                let predicate = predicates.add(try firstPredicate(a, c.scope))
                 let score: ScorecardCore.PartialScore
                 if let complex = a.child("ComplexPartialScore") {
                     guard let ex = complex.children.first(where: { Self.expressionNames.contains($0.name) }) else {
@@ -140,7 +143,7 @@ extension Compiler {
                                          attributes: attributes, baseline: baseline ?? 0))
         }
         if characteristics.isEmpty { throw error(list, "Characteristics without Characteristic") }
-        return ScorecardCore(initialScore: try double(e, "initialScore") ?? 0, characteristics: characteristics,
+        return ScorecardCore(predicates: predicates, initialScore: try double(e, "initialScore") ?? 0, characteristics: characteristics,
                              useReasonCodes: useReasonCodes, algorithm: algorithm, reasonCodes: reasonCodes)
     }
 }

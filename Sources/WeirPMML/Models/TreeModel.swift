@@ -39,12 +39,16 @@ struct TreeModelCore: ModelCore {
         self.penalty = penalty
         self.classification = classification
         self.flat = FlatTree(nodes: nodes, missingStrategy: missingStrategy, returnLastOnNoTrueChild: returnLastOnNoTrueChild)
+        self.nodePredictions = nodes.indices.map { prediction(at: $0, missing: 0) }
     }
+
+    /// `prediction(at: i, missing: 0)` of every node, computed at load (scoring then allocates nothing).
+    var nodePredictions: [Prediction] = []
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
         let (leaf, missing) = flat.findLeaf(row)
         if leaf < 0 { return .missing }
-        return prediction(at: leaf, missing: missing)
+        return missing == 0 ? nodePredictions[leaf] : prediction(at: leaf, missing: missing)
     }
 
     /// The prediction of node `index` reached after `missing` missing values.
@@ -77,7 +81,7 @@ struct TreeModelCore: ModelCore {
 }
 
 /// A tree's structure and predicates as plain data: numeric and text comparisons inline, anything else
-/// (compound, set predicates) through the general `Predicate`.
+/// (compound, set predicates) through a `PredicateProgram`.
 struct FlatTree: Sendable {
     struct Node: Sendable {
         /// 0 true, 1 false, 2 numeric comparison, 3 text comparison, 4 general predicate
@@ -85,7 +89,7 @@ struct FlatTree: Sendable {
         var op: CompareOp
         var scoreMissing: Bool
         var slot: Int32
-        /// Index into `texts` (kind 3) or `predicates` (kind 4).
+        /// Index into `texts` (kind 3) or the root step in `predicates` (kind 4).
         var aux: Int32
         var firstChild: Int32
         var childCount: Int32
@@ -95,14 +99,14 @@ struct FlatTree: Sendable {
 
     var nodes: [Node]
     var texts: [String]
-    var predicates: [Predicate]
+    var predicates: PredicateProgram
     var missingStrategy: TreeModelCore.MissingStrategy
     var returnLastOnNoTrueChild: Bool
 
     init(nodes src: [TreeModelCore.Node], missingStrategy: TreeModelCore.MissingStrategy, returnLastOnNoTrueChild: Bool) {
         var nodes: [Node] = []
         var texts: [String] = []
-        var predicates: [Predicate] = []
+        var predicates = PredicateProgram()
         nodes.reserveCapacity(src.count)
         for n in src {
             var f = Node(kind: 4, op: .equal, scoreMissing: n.score.isMissing, slot: 0, aux: 0,
@@ -117,8 +121,7 @@ struct FlatTree: Sendable {
                 f.kind = 3; f.slot = Int32(slot); f.op = op; f.aux = Int32(texts.count)
                 texts.append(value)
             default:
-                f.aux = Int32(predicates.count)
-                predicates.append(n.predicate)
+                f.aux = predicates.add(n.predicate)
             }
             nodes.append(f)
         }
@@ -131,7 +134,8 @@ struct FlatTree: Sendable {
 
     /// Appends another tree's nodes (its indices shifted) and returns the index of its root.
     mutating func append(_ other: FlatTree) -> Int {
-        let base = Int32(nodes.count), textBase = Int32(texts.count), predicateBase = Int32(predicates.count)
+        let base = Int32(nodes.count), textBase = Int32(texts.count)
+        let predicateBase = predicates.append(other.predicates)
         for var n in other.nodes {
             n.firstChild += base
             if n.defaultChild >= 0 { n.defaultChild += base }
@@ -139,11 +143,10 @@ struct FlatTree: Sendable {
             nodes.append(n)
         }
         texts += other.texts
-        predicates += other.predicates
         return Int(base)
     }
 
-    /// `Predicate.eval` for node `i`.
+    /// The predicate of node `i` (kinds 2 and 3 as `PredicateProgram.eval` does them).
     @inline(__always)
     func test(_ i: Int, _ row: Row) -> Bool? {
         let n = nodes[i]
@@ -168,7 +171,7 @@ struct FlatTree: Sendable {
             case let v: return n.op.test(v.key, texts[Int(n.aux)])
             }
         default:
-            return predicates[Int(n.aux)].eval(row)
+            return predicates.eval(n.aux, row)
         }
     }
 

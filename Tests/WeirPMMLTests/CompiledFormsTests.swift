@@ -1,0 +1,185 @@
+import Testing
+@testable import WeirPMML
+
+/// The plain-data compiled forms (`PredicateProgram`, `ArithmeticProgram`) against the tree-walking
+/// semantics they replace, on random trees and rows (missing values, text, booleans, NaN, infinities).
+struct CompiledFormsTests {
+    typealias Random = TreeEnsembleTests.Random
+
+    static let pool: [Value] = [
+        .missing, .number(0), .number(-0.0), .number(1), .number(2.5), .number(-3), .number(1e300), .number(.nan),
+        .number(.infinity), .number(-.infinity), .string("a"), .string("b"), .string("1"), .string("2.5"),
+        .string(" 3"), .string("nan"), .boolean(true), .boolean(false),
+    ]
+    static let slots = 6
+
+    static func row(_ r: inout Random) -> Row { (0..<slots).map { _ in pool[r.int(pool.count)] } }
+
+    /// `Predicate`'s meaning, written out as a tree walk (the evaluator PredicateProgram replaced).
+    static func reference(_ p: Predicate, _ row: Row) -> Bool? {
+        switch p {
+        case .alwaysTrue: return true
+        case .alwaysFalse: return false
+        case .numeric(let slot, let op, let value):
+            guard let x = row[slot].double else { return nil }
+            return op.test(x, value)
+        case .text(let slot, let op, let value):
+            let v = row[slot]
+            if v.isMissing { return nil }
+            return op.test(v.key, value)
+        case .isMissing(let slot): return row[slot].isMissing
+        case .isNotMissing(let slot): return !row[slot].isMissing
+        case .setNumeric(let slot, let values, let isIn):
+            guard let x = row[slot].double else { return nil }
+            return values.contains(x) == isIn
+        case .setText(let slot, let values, let isIn):
+            let v = row[slot]
+            if v.isMissing { return nil }
+            return values.contains(v.key) == isIn
+        case .and(let ps): return shortCircuit(ps, row, on: false)
+        case .or(let ps): return shortCircuit(ps, row, on: true)
+        case .xor(let ps):
+            var r = false
+            for p in ps {
+                guard let b = reference(p, row) else { return nil }
+                r = r != b
+            }
+            return r
+        case .surrogate(let ps):
+            for p in ps {
+                if let b = reference(p, row) { return b }
+            }
+            return nil
+        }
+    }
+
+    /// and (`stop` false) / or (`stop` true): `stop` as soon as a child is `stop`, unknown if any child is.
+    static func shortCircuit(_ ps: [Predicate], _ row: Row, on stop: Bool) -> Bool? {
+        var unknown = false
+        for p in ps {
+            switch reference(p, row) {
+            case .some(stop): return stop
+            case nil: unknown = true
+            default: break
+            }
+        }
+        return unknown ? nil : !stop
+    }
+
+    static let ops: [CompareOp] = [.equal, .notEqual, .lessThan, .lessOrEqual, .greaterThan, .greaterOrEqual]
+
+    static func predicate(_ r: inout Random, depth: Int) -> Predicate {
+        let slot = r.int(slots)
+        switch r.int(depth > 0 ? 12 : 8) {
+        case 0: return .alwaysTrue
+        case 1: return .alwaysFalse
+        case 2: return .numeric(slot: slot, op: ops[r.int(6)], value: [0, 1, 2.5, -3, .nan][r.int(5)])
+        case 3: return .text(slot: slot, op: ops[r.int(6)], value: ["a", "b", "1", "2.5", "true"][r.int(5)])
+        case 4: return .isMissing(slot: slot)
+        case 5: return .isNotMissing(slot: slot)
+        case 6: return .setNumeric(slot: slot, values: [1, 2.5, .nan].filter { _ in r.int(2) == 0 }, isIn: r.int(2) == 0)
+        case 7: return .setText(slot: slot, values: Set(["a", "1", "true", "nan"].filter { _ in r.int(2) == 0 }), isIn: r.int(2) == 0)
+        default:
+            let children = (0..<r.int(4)).map { _ in predicate(&r, depth: depth - 1) }
+            let compound: [([Predicate]) -> Predicate] = [Predicate.and, Predicate.or, Predicate.xor, Predicate.surrogate]
+            return compound[r.int(4)](children)
+        }
+    }
+
+    @Test func predicateProgramAgreesWithTheTreeWalk() {
+        var r = Random(state: 42)
+        for _ in 0..<400 {
+            let ps = (0..<3).map { _ in Self.predicate(&r, depth: 3) }
+            var program = PredicateProgram()
+            let roots = ps.map { program.add($0) }
+            // A second program appended after another one: its indices are shifted.
+            var merged = PredicateProgram(.alwaysFalse)
+            let offset = merged.append(program)
+            for _ in 0..<20 {
+                let row = Self.row(&r)
+                for (p, root) in zip(ps, roots) {
+                    let expected = Self.reference(p, row)
+                    #expect(program.eval(root, row) == expected, "\(p) on \(row)")
+                    #expect(merged.eval(root + offset, row) == expected, "\(p) on \(row), appended")
+                }
+            }
+        }
+    }
+
+    static func arithmetic(_ r: inout Random, depth: Int) -> Expr {
+        if depth == 0 || r.int(3) == 0 {
+            return r.int(2) == 0 ? .field(r.int(slots)) : .constant(.number([0, -0.0, 1, 0.1, 3, -7.5, .nan][r.int(7)]))
+        }
+        let f: [BuiltinFunction] = [.add, .subtract, .multiply, .divide]
+        var e = Expr.apply(f[r.int(4)], [arithmetic(&r, depth: depth - 1), arithmetic(&r, depth: depth - 1)],
+                           mapMissingTo: .missing, defaultValue: .missing)
+        if r.int(3) == 0 { e = .cast([DataType.double, .float, .integer][r.int(3)], e) }
+        return e
+    }
+
+    static func same(_ a: Value, _ b: Value) -> Bool {
+        if case .number(let x) = a, case .number(let y) = b { return x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) }
+        return a == b
+    }
+
+    @Test func arithmeticProgramAgreesWithApply() {
+        var r = Random(state: 7)
+        var compiled = 0
+        for _ in 0..<400 {
+            let e = Self.arithmetic(&r, depth: 4)
+            guard let program = ArithmeticProgram(e) else {
+                // Only a bare field or constant stays uncompiled.
+                switch e {
+                case .field, .constant: continue
+                default: Issue.record("not compiled: \(e)"); continue
+                }
+            }
+            compiled += 1
+            for _ in 0..<20 {
+                var row = Self.row(&r)
+                let expected = e.eval(&row)
+                let actual = program.eval(row)
+                #expect(Self.same(actual, expected), "\(e) on \(row): \(actual) vs \(expected)")
+            }
+        }
+        #expect(compiled > 200)
+    }
+
+    @Test func arithmeticWithMapMissingToOrOtherFunctionsIsNotCompiled() {
+        let withDefault = Expr.apply(.add, [.field(0), .field(1)], mapMissingTo: .number(0), defaultValue: .missing)
+        #expect(ArithmeticProgram(withDefault) == nil)
+        let other = Expr.apply(.pow, [.field(0), .field(1)], mapMissingTo: .missing, defaultValue: .missing)
+        #expect(ArithmeticProgram(other) == nil)
+        #expect(ArithmeticProgram(.cast(.double, .field(0))) == nil)
+        #expect(ArithmeticProgram(.cast(.string, .apply(.add, [.field(0), .field(1)], mapMissingTo: .missing, defaultValue: .missing))) == nil)
+    }
+
+    @Test func keyMatchAgreesWithKeyText() {
+        let values = Self.pool + [.number(1e15), .number(123456789012345), .number(-1e-7), .number(0.1), .string(""),
+                                  .number(-.nan), .string("true")]
+        let keys = ["", "a", "1", "0", "-0", "2.5", "-3", "1e+300", "1e+15", "123456789012345", "nan", "-nan", "inf",
+                    "-inf", "true", "false", "1.0", "0.1", "-1e-07"]
+        for key in keys {
+            let m = KeyMatch(key)
+            for v in values { #expect(m.matches(v) == (v.key == key), "\(v) vs \(key)") }
+        }
+    }
+
+    @Test func smallIntegersParseAsDoubleParsesThem() {
+        var r = Random(state: 3)
+        let alphabet = Array("0123456789-+. e")
+        var parsed = 0
+        for _ in 0..<20_000 {
+            let text = String((0..<(1 + r.int(17))).map { _ in alphabet[r.int(r.int(4) == 0 ? alphabet.count : 11)] })
+            if let d = parseSmallInteger(text) {
+                parsed += 1
+                let expected = Double(text)
+                #expect(expected != nil && d.bitPattern == expected!.bitPattern, "\(text)")
+            }
+        }
+        #expect(parsed > 1000)
+        #expect(parseSmallInteger("-0")?.sign == .minus)
+        #expect(parseSmallInteger("1234567890123456") == nil)
+        #expect(parseSmallInteger("-") == nil && parseSmallInteger("") == nil && parseSmallInteger("1-") == nil)
+    }
+}
