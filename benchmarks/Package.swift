@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "WeirRecords", package: "weir"),
                 .product(name: "WeirTestSupport", package: "weir"),
                 .product(name: "WeirStreams", package: "weir"),
+                .product(name: "WeirEngine", package: "weir"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         )

@@ -32,24 +32,48 @@ public struct BrokerProcessorLog: ProcessorLog {
     }
 
     public func append(_ batches: [OutputBatch]) async throws {
+        try await beginAppend(batches).durable()
+    }
+
+    public func beginAppend(_ batches: [OutputBatch]) async throws -> PendingAppend {
         // Each append enters the log before the next is issued (order kept); durability is awaited together.
-        var pending: [EventLoopFuture<InternalAppendResult>] = []
-        pending.reserveCapacity(batches.count)
+        var futures: [EventLoopFuture<InternalAppendResult>] = []
+        futures.reserveCapacity(batches.count)
         for b in batches where !b.records.isEmpty {
-            pending.append(broker.appendInternal(try buildBatch(b.records), topic: b.topic, partition: b.partition))
+            futures.append(broker.appendInternal(try buildBatch(b.records), topic: b.topic, partition: b.partition))
         }
-        var firstError: (any Error)?
-        for f in pending {
-            do { _ = try await f.get() } catch { if firstError == nil { firstError = error } }
+        let pending = PendingAppend()
+        guard !futures.isEmpty else {
+            pending.complete(.success(()))
+            return pending
         }
-        if let firstError { throw firstError }
+        // Completes when the last one does, with the first error (in issue order) if any.
+        let left = Mutex((count: futures.count, errors: [Int: any Error]()))
+        for (i, f) in futures.enumerated() {
+            f.whenComplete { result in
+                let done = left.withLock { s -> Result<Void, any Error>? in
+                    if case .failure(let e) = result { s.errors[i] = e }
+                    s.count -= 1
+                    guard s.count == 0 else { return nil }
+                    if let first = s.errors.keys.min() { return .failure(s.errors[first]!) }
+                    return .success(())
+                }
+                if let done { pending.complete(done) }
+            }
+        }
+        return pending
     }
 
     public func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], timeoutMs: Int) async {
+        await waitForData(positions, orDurable: nil, timeoutMs: timeoutMs)
+    }
+
+    public func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], orDurable append: PendingAppend?, timeoutMs: Int) async {
         let waits = WaitSet()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 waits.install(c)
+                append?.onDone { waits.fire() }
                 for pos in positions {
                     guard let p = broker.topics.partition(pos.topic, pos.partition) else { continue }
                     if let id = p.waitForData(beyond: pos.offset, wake: { waits.fire() }) { waits.add(p, id) }

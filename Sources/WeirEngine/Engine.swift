@@ -137,8 +137,13 @@ actor EngineRun {
     var controlNext: Int64 = 0
     var pending: [PendingControl] = []
     var snapshotJobs: [String: SnapshotJob] = [:]
+    /// Rounds whose appends are in the log but maybe not durable yet, oldest first, with the input positions
+    /// they complete (published as progress once durable).
+    var inFlight: [(append: PendingAppend, positions: [(key: String, offset: Int64)])] = []
     static let batchBytes = 256 << 10
     static let batchRecords = 2000
+    /// Rounds in flight at most: round n + 1 reads and processes while round n's appends become durable.
+    static let maxInFlight = 4
 
     init(log: any ProcessorLog, configuration: EngineConfiguration, logger: Logger, progress: EngineProgress) {
         self.log = log
@@ -158,10 +163,11 @@ actor EngineRun {
                 if !busy {
                     var positions = slots.map { (topic: $0.input, partition: $0.partition, offset: $0.driver.nextOffset) }
                     positions.append((config.topics.control, 0, controlNext))
-                    await log.waitForData(positions, timeoutMs: pending.isEmpty ? 500 : 10)
+                    await log.waitForData(positions, orDurable: inFlight.first?.append, timeoutMs: pending.isEmpty ? 500 : 10)
                 }
             }
         } catch {
+            await drainAppends()
             await drainSnapshotJobs()
             throw error
         }
@@ -345,6 +351,7 @@ actor EngineRun {
 
     /// Reads control and input records, processes them and appends their outputs; true when anything was done.
     func round() async throws -> Bool {
+        try await reapAppends(all: false)
         var busy = try await pollControl()
         var batches: [OutputBatch] = []
         for slot in slots {
@@ -373,18 +380,44 @@ actor EngineRun {
             slot.driver.skip(to: r.next)
             slot.sinceSnapshot += r.records.count
         }
+        let positions = slots.map { (key: $0.key, offset: $0.driver.nextOffset) }
         if !batches.isEmpty {
             try Task.checkCancellation()
-            try await log.append(batches)
+            if inFlight.count >= Self.maxInFlight { try await reapAppends(all: false, atLeastOne: true) }
+            // Invariant: appends enter the log in round order; the next round reads and processes while these
+            // become durable, and any append error ends the run (recovery re-establishes exactly once).
+            inFlight.append((try await log.beginAppend(batches), positions))
+        } else if inFlight.isEmpty {
+            for p in positions { progress.set(p.key, p.offset) }
+        } else {
+            inFlight[inFlight.count - 1].positions = positions
         }
-        for slot in slots { progress.set(slot.key, slot.driver.nextOffset) }
         try await persistSnapshots(force: false)
         return busy
     }
 
-    /// Starts due snapshots: every output of the inputs they cover is durable by now (appends are awaited first).
-    /// The state is copied (value types) and encoded and appended by a background job, so a large state does not
-    /// stall the loop; at most one job per slot is in flight, and a run ends only after its jobs.
+    /// Takes the completed rounds off `inFlight` (all of them: waits for each), oldest first; rethrows the first
+    /// append error. Progress is published once a round's outputs are durable.
+    func reapAppends(all: Bool, atLeastOne: Bool = false) async throws {
+        var waitForOne = atLeastOne
+        while let head = inFlight.first, all || waitForOne || head.append.isDone {
+            waitForOne = false
+            try await head.append.durable()
+            inFlight.removeFirst()
+            for p in head.positions { progress.set(p.key, p.offset) }
+        }
+    }
+
+    /// The end of a run: waits for the appends in flight (each is in the log already; none is issued after this).
+    func drainAppends() async {
+        for f in inFlight { _ = try? await f.append.durable() }
+        inFlight.removeAll()
+    }
+
+    /// Starts due snapshots. The state is copied (value types) and encoded and appended by a background job, so a
+    /// large state does not stall the loop; the job appends only once the rounds in flight, which hold the outputs
+    /// of the inputs the snapshot covers, are durable. At most one job per slot is in flight, and a run ends only
+    /// after its jobs.
     func persistSnapshots(force: Bool) async throws {
         let now = ContinuousClock.now
         for slot in slots where slot.sinceSnapshot > 0 {
@@ -398,7 +431,9 @@ actor EngineRun {
             // A snapshot costs O(state): keep it under 5 % of the time (recovery replays a little more instead).
             guard force || now - slot.lastSnapshot >= slot.snapshotCost * 20 else { continue }
             try Task.checkCancellation()
-            snapshotJobs[slot.key] = SnapshotJob(copy: DriverCopy(driver: slot.driver), key: slot.key, topic: config.topics.state, log: log)
+            // Invariant: a snapshot is appended only after the outputs of every input it covers are durable.
+            snapshotJobs[slot.key] = SnapshotJob(copy: DriverCopy(driver: slot.driver), key: slot.key, topic: config.topics.state, log: log,
+                                                 after: inFlight.map(\.append))
             slot.sinceSnapshot = 0
             slot.lastSnapshot = now
         }
@@ -671,10 +706,11 @@ final class SnapshotJob: Sendable {
     private let progress = Progress()
     let task: Task<Void, any Error>
 
-    init(copy: DriverCopy, key: String, topic: String, log: any ProcessorLog) {
+    init(copy: DriverCopy, key: String, topic: String, log: any ProcessorLog, after appends: [PendingAppend]) {
         let progress = self.progress
         task = Task.detached {
             defer { progress.state.withLock { $0.done = true } }
+            for a in appends { try await a.durable() }  // an error: no snapshot, the run ends and recovers
             let started = ContinuousClock.now
             let s = try copy.driver.snapshot()
             let bytes = s.encoded()

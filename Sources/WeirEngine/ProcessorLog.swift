@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import WeirRecords
 import WeirStreams
 
@@ -45,6 +46,75 @@ public protocol ProcessorLog: Sendable {
     func append(_ batches: [OutputBatch]) async throws
     /// Returns when any partition has committed data at or past its offset, or after `timeoutMs`.
     func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], timeoutMs: Int) async
+    /// Appends every batch, in order, each as one record batch, and returns once they are in the log: batches of
+    /// a later call come after them. The answer completes once all are durable (acknowledged), or with the first
+    /// error. An append refused before entering the log must be followed only by refused appends to that
+    /// partition until the host recovers (the broker's contract; a hole would look answered to recovery).
+    func beginAppend(_ batches: [OutputBatch]) async throws -> PendingAppend
+    /// `waitForData`, also returning when `append` (if any) completes.
+    func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], orDurable append: PendingAppend?, timeoutMs: Int) async
+}
+
+extension ProcessorLog {
+    /// A log without pipelined appends: durable on return.
+    public func beginAppend(_ batches: [OutputBatch]) async throws -> PendingAppend {
+        try await append(batches)
+        return PendingAppend(completed: .success(()))
+    }
+
+    public func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], orDurable append: PendingAppend?, timeoutMs: Int) async {
+        if let append, append.isDone { return }
+        await waitForData(positions, timeoutMs: timeoutMs)
+    }
+}
+
+/// Appends in the log whose durability is still awaited (`ProcessorLog.beginAppend`).
+public final class PendingAppend: Sendable {
+    private struct State {
+        var result: Result<Void, any Error>?
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var callbacks: [@Sendable () -> Void] = []
+    }
+    private let state: Mutex<State>
+
+    public init(completed result: Result<Void, any Error>) { state = Mutex(State(result: result)) }
+    public init() { state = Mutex(State()) }
+
+    /// Completes once (later calls are ignored); wakes the waiters.
+    public func complete(_ result: Result<Void, any Error>) {
+        let (waiters, callbacks) = state.withLock { s -> ([CheckedContinuation<Void, any Error>], [@Sendable () -> Void]) in
+            guard s.result == nil else { return ([], []) }
+            s.result = result
+            defer { s.waiters = []; s.callbacks = [] }
+            return (s.waiters, s.callbacks)
+        }
+        for w in waiters { w.resume(with: result) }
+        for c in callbacks { c() }
+    }
+
+    public var isDone: Bool { state.withLock { $0.result != nil } }
+
+    /// Returns once durable; throws the append's error.
+    public func durable() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let done = state.withLock { s -> Result<Void, any Error>? in
+                if let r = s.result { return r }
+                s.waiters.append(c)
+                return nil
+            }
+            if let done { c.resume(with: done) }
+        }
+    }
+
+    /// Calls `wake` once, when complete (at once if it is).
+    public func onDone(_ wake: @escaping @Sendable () -> Void) {
+        let now = state.withLock { s -> Bool in
+            if s.result != nil { return true }
+            s.callbacks.append(wake)
+            return false
+        }
+        if now { wake() }
+    }
 }
 
 extension ProcessorLog {
@@ -106,9 +176,46 @@ func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: I
     return (out, next)
 }
 
-/// Builds the record batch of one output batch.
+/// Builds the record batch of one output batch (uncompressed, no producer id): the records region is encoded
+/// straight from the outputs' bytes, one buffer for the whole batch (`RecordBatchBuilder` would first copy every
+/// key, value and header into buffers of its own).
 func buildBatch(_ records: [OutputRecord]) throws -> RecordBatch {
-    var builder = RecordBatchBuilder()
-    for r in records { r.append(to: &builder) }
-    return try builder.build()
+    guard let first = records.first else { throw EngineError("a batch needs at least one record") }
+    @inline(__always) func nullableSize(_ b: [UInt8]?) -> Int {
+        guard let b else { return 1 }
+        return Varint.size(signed: Int64(b.count)) + b.count
+    }
+    @inline(__always) func writeNullable(_ b: [UInt8]?, _ out: inout ByteBuffer) {
+        guard let b else { out.writeVarint(-1); return }
+        out.writeVarint(Int64(b.count))
+        out.writeBytes(b)
+    }
+    var region = ByteBuffer()
+    var capacity = 0
+    for r in records { capacity += 32 + (r.key?.count ?? 0) + (r.value?.count ?? 0) + r.headers.reduce(0) { $0 + 8 + $1.0.utf8.count + ($1.1?.count ?? 0) } }
+    region.reserveCapacity(capacity)
+    var maxTimestamp = Int64.min
+    for (index, r) in records.enumerated() {
+        let timestampDelta = r.timestamp &- first.timestamp
+        maxTimestamp = max(maxTimestamp, r.timestamp)
+        var body = 1 + Varint.size(signed: timestampDelta) + Varint.size(signed: Int64(index))
+        body += nullableSize(r.key) + nullableSize(r.value) + Varint.size(signed: Int64(r.headers.count))
+        for (k, v) in r.headers { body += Varint.size(signed: Int64(k.utf8.count)) + k.utf8.count + nullableSize(v) }
+        // Record v2: length | attributes | timestampDelta | offsetDelta | key | value | headers.
+        region.writeVarint(Int64(body))
+        region.writeInteger(UInt8(0))
+        region.writeVarint(timestampDelta)
+        region.writeVarint(Int64(index))
+        writeNullable(r.key, &region)
+        writeNullable(r.value, &region)
+        region.writeVarint(Int64(r.headers.count))
+        for (k, v) in r.headers {
+            region.writeVarint(Int64(k.utf8.count))
+            region.writeString(k)
+            writeNullable(v, &region)
+        }
+    }
+    let header = RecordBatchHeader(lastOffsetDelta: Int32(records.count - 1), baseTimestamp: first.timestamp, maxTimestamp: maxTimestamp,
+                                   recordCount: Int32(records.count))
+    return try RecordBatchBuilder.assemble(header: header, recordsRegion: region)
 }

@@ -259,6 +259,8 @@ public struct FeatureEngine: Sendable {
     public let definition: ScoringDefinition
     let stores: [StoreSpec]
     let features: [Compiled]
+    /// Per store, the indices of the features computed from it.
+    let storeFeatures: [[Int]]
     static let sweepInterval = 4096
 
     public init(_ definition: ScoringDefinition) {
@@ -289,6 +291,7 @@ public struct FeatureEngine: Sendable {
         }
         self.stores = stores
         self.features = features
+        self.storeFeatures = stores.indices.map { s in features.indices.filter { features[$0].store == s } }
     }
 
     public func emptyState() -> FeatureState {
@@ -318,56 +321,68 @@ public struct FeatureEngine: Sendable {
     @discardableResult
     public func apply(event: JSONValue, time t: Int64, offset: Int64, state: inout FeatureState, values: inout [FeatureValue]) -> Bool {
         let late = watermark(state).map { t < $0 } ?? false
-        var keyValues: [String?] = []
-        keyValues.reserveCapacity(stores.count)
-        var current: [[FeatureValue]] = []
-        current.reserveCapacity(stores.count)
-        for spec in stores {
-            var key: String? = ""
-            for (i, p) in spec.keyPaths.enumerated() {
-                guard let part = event.value(at: p)?.text else { key = nil; break }
-                if i > 0 { key! += "\u{1F}" }
-                key! += part
-            }
-            keyValues.append(key)
-            current.append(spec.fields.map { FeatureValue(event.value(at: $0)) })
-        }
         values.removeAll(keepingCapacity: true)
         for f in features {
-            if f.aggregate == .value {
-                let v = FeatureValue(event.value(at: f.path))
-                values.append(v == .missing ? f.defaultValue : v)
-                continue
-            }
-            guard let key = keyValues[f.store] else { values.append(f.defaultValue); continue }
-            let prior = state.stores[f.store].entries[key] ?? []
-            let v = Self.compute(f, prior: prior, current: current[f.store], t: t)
+            guard f.aggregate == .value else { values.append(.missing); continue }
+            let v = FeatureValue(event.value(at: f.path))
             values.append(v == .missing ? f.defaultValue : v)
         }
         state.lastOffset = offset
-        guard !late else { return true }
         // Invariant: only on-time events enter the state, so evicted entries are never inside a future window.
-        state.maxEventTime = Swift.max(state.maxEventTime ?? t, t)
-        let horizon = watermark(state)!
+        if !late { state.maxEventTime = Swift.max(state.maxEventTime ?? t, t) }
+        let horizon = watermark(state) ?? t
         for (s, spec) in stores.enumerated() {
-            guard let key = keyValues[s] else { continue }
-            // In place: no copy of the key's list.
-            state.stores[s].entries[key, default: []].append(.init(t: t, v: current[s]))
-            Self.evict(&state.stores[s].entries[key, default: []], before: horizon - spec.retentionMs, keepLast: spec.keepLast)
+            var key = ""
+            var complete = true
+            for (i, p) in spec.keyPaths.enumerated() {
+                guard let part = event.value(at: p)?.text else { complete = false; break }
+                if i > 0 { key += "\u{1F}" }
+                key += part
+            }
+            guard complete else {
+                for i in storeFeatures[s] { values[i] = features[i].defaultValue }
+                continue
+            }
+            let current = spec.fields.map { FeatureValue(event.value(at: $0)) }
+            // A store's features read only its own state: each store is computed, then updated, with one lookup.
+            if late {
+                computeFeatures(of: s, prior: state.stores[s].entries[key] ?? [], current: current, t: t, into: &values)
+            } else {
+                update(&state.stores[s].entries[key, default: []], store: s, spec: spec, current: current, t: t, horizon: horizon, values: &values)
+            }
         }
+        guard !late else { return true }
         state.eventsSinceSweep += 1
         if state.eventsSinceSweep >= Self.sweepInterval {
             state.eventsSinceSweep = 0
             for (s, spec) in stores.enumerated() {
-                // One rebuilt dictionary per sweep (mutating while iterating its keys would copy it per key).
-                state.stores[s].entries = state.stores[s].entries.compactMapValues { list in
-                    var list = list
-                    Self.evict(&list, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
-                    return list.isEmpty ? nil : list
+                // A read-only scan first, then in-place edits of the lists that hold evictable entries only
+                // (rebuilding the dictionary copied every key's list: O(keys) allocations per sweep).
+                let limit = horizon - spec.retentionMs
+                var due: [String] = []
+                for (key, list) in state.stores[s].entries where list.contains(where: { $0.t <= limit }) { due.append(key) }
+                for key in due {
+                    Self.evict(&state.stores[s].entries[key, default: []], before: limit, keepLast: spec.keepLast)
+                    if state.stores[s].entries[key]?.isEmpty == true { state.stores[s].entries[key] = nil }
                 }
             }
         }
         return false
+    }
+
+    /// The features of store `s` from the key's earlier entries, then the event added and old entries dropped.
+    func update(_ list: inout [FeatureState.Entry], store s: Int, spec: StoreSpec, current: [FeatureValue], t: Int64, horizon: Int64,
+                values: inout [FeatureValue]) {
+        computeFeatures(of: s, prior: list, current: current, t: t, into: &values)
+        list.append(.init(t: t, v: current))
+        Self.evict(&list, before: horizon - spec.retentionMs, keepLast: spec.keepLast)
+    }
+
+    func computeFeatures(of s: Int, prior: [FeatureState.Entry], current: [FeatureValue], t: Int64, into values: inout [FeatureValue]) {
+        for i in storeFeatures[s] {
+            let v = Self.compute(features[i], prior: prior, current: current, t: t)
+            values[i] = v == .missing ? features[i].defaultValue : v
+        }
     }
 
     /// Drops entries at or before `limit` (never inside a window of an on-time event), keeping the latest

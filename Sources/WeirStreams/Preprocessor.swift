@@ -319,6 +319,7 @@ public struct PreprocessorProcessor: Processor {
     }
 
     var state = State()
+    private var headerCache = ProvenanceHeaderCache()
 
     public var filteredCount: Int64 { state.filtered }
     public var rejectedCount: Int64 { state.rejected }
@@ -330,7 +331,7 @@ public struct PreprocessorProcessor: Processor {
     }
 
     public mutating func process(_ input: InputRecord, into outputs: inout [OutputRecord]) {
-        let provenance = Provenance(topic: input.topic, partition: input.partition, offset: input.offset, version: version).headers
+        let provenance = headerCache.headers(Provenance(topic: input.topic, partition: input.partition, offset: input.offset, version: version))
         guard let source = definition.source(for: input.topic) else {
             deadLetter(input, "no source definition for topic \(input.topic)", provenance, &outputs)
             return

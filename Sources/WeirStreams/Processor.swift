@@ -127,6 +127,24 @@ public struct Provenance: Sendable, Equatable {
     }
 }
 
+/// `Provenance.headers` for consecutive inputs of one partition under one version: the values that do not change
+/// (topic, partition, version) are encoded once and shared by the outputs.
+public struct ProvenanceHeaderCache: Sendable {
+    private var key: (topic: String, partition: Int32, version: String)?
+    private var topic: [UInt8] = [], partition: [UInt8] = [], version: [UInt8] = []
+
+    public init() {}
+
+    public mutating func headers(_ p: Provenance) -> [(String, [UInt8]?)] {
+        if key == nil || key!.topic != p.topic || key!.partition != p.partition || key!.version != p.version {
+            key = (p.topic, p.partition, p.version)
+            (topic, partition, version) = (Array(p.topic.utf8), Array(String(p.partition).utf8), Array(p.version.utf8))
+        }
+        return [(Provenance.topicHeader, topic), (Provenance.partitionHeader, partition), (Provenance.offsetHeader, Array(String(p.offset).utf8)),
+                (Provenance.versionHeader, version)]
+    }
+}
+
 /// A deterministic function of (definition version, state, input) → outputs. Inputs arrive in offset order per
 /// input partition. A processor's whole state round-trips through `snapshot()`/`restore(_:)`.
 public protocol Processor {

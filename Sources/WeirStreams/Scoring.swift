@@ -40,6 +40,56 @@ public struct Decision: Sendable, Equatable {
         return .object(m)
     }
 
+    /// `json` written without building the tree first (the scoring hot path): the same bytes as
+    /// `JSONWriter.encode(json)`.
+    public var encoded: [UInt8] {
+        var w = JSONWriter()
+        func member(_ name: StaticString, first: Bool = false) {
+            if !first { w.bytes.append(UInt8(ascii: ",")) }
+            w.bytes.append(UInt8(ascii: "\""))
+            w.bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            w.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        w.bytes.append(UInt8(ascii: "{"))
+        member("key", first: true)
+        if let key { w.string(key) } else { w.raw("null") }
+        member("event_time"); w.number(Double(eventTime))
+        member("score"); if let score { w.number(score) } else { w.raw("null") }
+        member("decision"); w.string(outcome.rawValue)
+        member("model"); w.string(model)
+        member("model_version"); w.string(modelVersion)
+        member("input")
+        w.bytes.append(UInt8(ascii: "{"))
+        member("topic", first: true); w.string(input.topic)
+        member("partition"); w.number(Double(input.partition))
+        member("offset"); w.number(Double(input.offset))
+        w.bytes.append(UInt8(ascii: "}"))
+        member("features")
+        w.bytes.append(UInt8(ascii: "{"))
+        for (n, (name, value)) in features.enumerated() {
+            if n > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.string(name)
+            w.bytes.append(UInt8(ascii: ":"))
+            switch value {
+            case .missing: w.raw("null")
+            case .number(let d): w.number(d)
+            case .text(let t): w.string(t)
+            }
+        }
+        w.bytes.append(UInt8(ascii: "}"))
+        member("reason_codes")
+        w.bytes.append(UInt8(ascii: "["))
+        for (n, r) in reasonCodes.enumerated() {
+            if n > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.string(r)
+        }
+        w.bytes.append(UInt8(ascii: "]"))
+        member("late"); w.raw(late ? "true" : "false")
+        if let error { member("error"); w.string(error) }
+        w.bytes.append(UInt8(ascii: "}"))
+        return w.bytes
+    }
+
     /// Reads a decision record's value (what a payment system consumes).
     public init(json bytes: [UInt8]) throws {
         let v = try JSONParser.parse(bytes)
@@ -241,6 +291,7 @@ public struct FeatureScoringProcessor: Processor {
     /// Compiled deployments by id, for `restore`.
     private var catalog: [String: Deployment]
     private var values: [FeatureValue] = []
+    private var headerCache = ProvenanceHeaderCache()
 
     public init(deployment: Deployment, catalog: [Deployment] = []) {
         self.active = deployment
@@ -337,8 +388,8 @@ public struct FeatureScoringProcessor: Processor {
         let decision = Decision(key: key, eventTime: time, score: score, outcome: active.outcome(score), model: active.model,
                                 modelVersion: active.version, input: provenance, features: zip(active.engine.featureNames, values).map { ($0, $1) },
                                 reasonCodes: reasons, late: late, error: error)
-        outputs.append(OutputRecord(topic: active.definition.output, key: key.map { Array($0.utf8) }, value: JSONWriter.encode(decision.json),
-                                    timestamp: time, headers: provenance.headers))
+        outputs.append(OutputRecord(topic: active.definition.output, key: key.map { Array($0.utf8) }, value: decision.encoded,
+                                    timestamp: time, headers: headerCache.headers(provenance)))
     }
 
     struct Snapshot: Codable {

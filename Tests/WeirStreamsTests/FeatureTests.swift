@@ -111,6 +111,20 @@ import Testing
         #expect(values[0] == .number(9))  // one event every 7 s in the last 60 s: 60/7 rounded up
     }
 
+    @Test func theSweepDropsKeysNotSeenAgain() throws {
+        // 5,000 accounts seen once each, a second apart: only the periodic sweep (every 4,096 events) removes them.
+        let e = try Self.engine("  c: { aggregate: count, key: account, window: { sliding: 1m } }")
+        var state = e.emptyState()
+        var values: [FeatureValue] = []
+        for i in 0..<5000 {
+            let json = try JSONParser.parse(Array(#"{"t":\#(i * 1000),"account":"A\#(i)"}"#.utf8))
+            e.apply(event: json, time: Int64(i) * 1000, offset: Int64(i), state: &state, values: &values)
+        }
+        #expect(state.keyCount == 5000 - 4036)  // the sweep at t = 4,095 s dropped t <= 4,035 s
+        #expect(state.entryCount == state.keyCount)
+        #expect(values == [.number(1)])
+    }
+
     @Test func missingKeyOrFieldGivesTheDefault() throws {
         let e = try Self.engine("""
               amount: { field: amount, default: 0 }

@@ -208,6 +208,20 @@ import Testing
         }
     }
 
+    @Test func aDecisionIsEncodedAsItsJSONTree() {
+        let input = Provenance(topic: "pay\"ments", partition: 2, offset: 9_007_199_254, version: "fraud@1")
+        let decisions = [
+            Decision(key: "NL01", eventTime: 1_795_431_600_000, score: 0.25, outcome: .allow, model: "fraud", modelVersion: "1", input: input,
+                     features: [("amount", .number(400.5)), ("new", .number(1)), ("dev", .text("é\n")), ("gone", .missing)],
+                     reasonCodes: ["R1", "R\\2"], late: false, error: nil),
+            Decision(key: nil, eventTime: -5, score: nil, outcome: .review, model: "m", modelVersion: "v", input: input, features: [],
+                     reasonCodes: [], late: true, error: "the model gave no score"),
+            Decision(key: "", eventTime: 0, score: .infinity, outcome: .block, model: "", modelVersion: "", input: input,
+                     features: [("x", .number(1e20))], reasonCodes: [], late: false, error: nil),
+        ]
+        for d in decisions { #expect(d.encoded == JSONWriter.encode(d.json), "\(String(decoding: d.encoded, as: UTF8.self))") }
+    }
+
     @Test func lastAnsweredOffsetIgnoresOtherInputs() {
         let mine = Provenance(topic: "payments", partition: 0, offset: 4, version: "v").headers
         let other = Provenance(topic: "payments", partition: 1, offset: 9, version: "v").headers

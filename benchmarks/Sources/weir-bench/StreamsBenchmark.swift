@@ -2,24 +2,30 @@
 import Glibc
 #endif
 import Foundation
+import NIOCore
+import WeirEngine
 import WeirPMML
+import WeirRecords
 import WeirStreams
 
 /// Decisions per second of the scoring processor (JSON parse, keyed windows, 100-tree random forest, decision JSON)
 /// on one core, next to the model alone on the same feature vectors. Options: `--events N` (default 200000),
-/// `--trees N` (default 100), `--depth N` (default 6).
+/// `--trees N` (default 100), `--depth N` (default 6). `--ing`: the in-broker pipeline of the ING example instead
+/// (preprocessor, then features + PMML v1), per stage, with the record batches the host builds and reads.
 enum StreamsBenchmark {
     static func run(_ args: [String]) throws {
-        var events = 200_000, trees = 100, depth = 6
+        var events = 200_000, trees = 100, depth = 6, ing = false
         var i = 0
         while i < args.count {
             switch args[i] {
             case "--events": events = Int(args[i + 1]) ?? events; i += 2
             case "--trees": trees = Int(args[i + 1]) ?? trees; i += 2
             case "--depth": depth = Int(args[i + 1]) ?? depth; i += 2
+            case "--ing": ing = true; i += 1
             default: throw BenchError("unknown option \(args[i])")
             }
         }
+        if ing { return try runING(events: events) }
         let features = ["amount", "new_beneficiary", "count_1h", "sum_1h", "max_24h", "since_prev", "devices_1h"]
         let pmml = randomForest(fields: features, trees: trees, depth: depth)
         let yaml = """
@@ -75,6 +81,81 @@ enum StreamsBenchmark {
         let modelSeconds = Date().timeIntervalSince(modelStart), modelCPUSeconds = cpuSeconds() - modelCPU
         print("  model alone:       \(Int(Double(events) / modelCPUSeconds)) scores/s of CPU time (\(String(format: "%.2f", modelCPUSeconds * 1e6 / Double(events))) µs each), \(Int(Double(events) / modelSeconds)) per wall-clock second  [\(sink % 2 + blocked % 1)]")
         print("  state: \(processor.state.keyCount) keys, \(processor.state.entryCount) window entries")
+    }
+
+    /// The ING example's two processors over mobile payments shaped like benchmarks/engine/latency.py's (20,000
+    /// accounts, 5,000 beneficiaries), each stage timed in CPU time of this thread: decode of the input batches,
+    /// processing, encode of the output batches (as the host appends them, up to 2,000 records a batch).
+    static func runING(events: Int) throws {
+        let pre = try PreprocessorDefinition.parse(yaml: FraudExample.preprocessor, file: "preprocessor.yaml")
+        let v1 = try Deployment.compile(model: "fraud", version: "1", pmml: Array(FraudExample.pmmlV1.utf8), features: FraudExample.featuresV1)
+        var rng = LCG(seed: 7)
+        let raw: [OutputRecord] = (0..<events).map { n in
+            let t = FraudExample.t0 + Int64(n) * 10
+            let json = #"{"acct": "A\#(rng.next() % 20_000)-x", "amount_eur": \#(rng.next() % 2000 + 1), "to": {"iban": "B\#(rng.next() % 5000)"}, "created_at": "\#(iso(t))", "device_id": "d\#(rng.next() % 30_000)"}"#
+            return OutputRecord(topic: "mobile.payments", key: nil, value: Array(json.utf8), timestamp: t)
+        }
+        print("Streams, ING example (preprocessor + features + PMML v1), one core: \(events) mobile payments, 20,000 accounts")
+        var preDriver = ProcessorDriver(processor: PreprocessorProcessor(definition: pre, version: "payments@1"), inputTopic: "mobile.payments", inputPartition: 0)
+        var scoreDriver = ProcessorDriver(processor: FeatureScoringProcessor(deployment: v1), inputTopic: "payments", inputPartition: 0)
+        var cost = [String: Double]()
+        func timed<R>(_ stage: String, _ body: () throws -> R) rethrows -> R {
+            let c = cpuSeconds()
+            defer { cost[stage, default: 0] += cpuSeconds() - c }
+            return try body()
+        }
+        let inBatches = try timed("encode input batches") { try batches(raw, base: 0) }
+        var business: [OutputRecord] = []
+        for b in inBatches {
+            let records = try timed("decode batches") { try decode(b, topic: "mobile.payments") }
+            try timed("preprocessor") { for r in records { business += try preDriver.process(r) } }
+        }
+        let midBatches = try timed("encode output batches") { try batches(business, base: 0) }
+        var decisions = 0
+        var out: [OutputRecord] = []
+        for b in midBatches {
+            let records = try timed("decode batches") { try decode(b, topic: "payments") }
+            try timed("features + model v1") { for r in records { out += try scoreDriver.process(r) } }
+            decisions += out.count
+            _ = try timed("encode output batches") { try batches(out, base: 0) }
+            out.removeAll(keepingCapacity: true)
+        }
+        cost["encode input batches"] = nil  // the producer's work
+        let total = cost.values.reduce(0, +)
+        for (stage, c) in cost.sorted(by: { $0.value > $1.value }) {
+            print("  \(stage.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%6.2f", c * 1e6 / Double(events))) µs/event")
+        }
+        print("  all stages: \(Int(Double(decisions) / total)) decisions/s of CPU time (\(String(format: "%.2f", total * 1e6 / Double(events))) µs each), \(decisions) decisions")
+    }
+
+    /// Record batches of up to 2,000 records, as the host appends them; offsets from `base`.
+    static func batches(_ records: [OutputRecord], base: Int64) throws -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
+        var offset = base
+        for start in stride(from: 0, to: records.count, by: 2000) {
+            var builder = RecordBatchBuilder()
+            builder.baseOffset = offset
+            for r in records[start..<min(records.count, start + 2000)] { r.append(to: &builder) }
+            offset += Int64(min(records.count, start + 2000) - start)
+            out.append(try builder.build().bytes)
+        }
+        return out
+    }
+
+    static func decode(_ bytes: ByteBuffer, topic: String) throws -> [InputRecord] {
+        let batch = try RecordBatch(validating: bytes)
+        var it = try batch.records()
+        var out: [InputRecord] = []
+        while let record = try it.next() {
+            out.append(InputRecord(topic: topic, partition: 0, record: record, baseOffset: it.baseOffset, baseTimestamp: it.baseTimestamp))
+        }
+        return out
+    }
+
+    static func iso(_ t: Int64) -> String {
+        let s = t / 1000 % 86_400
+        func pad(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "2026-11-23T\(pad(s / 3600)):\(pad(s / 60 % 60)):\(pad(s % 60))Z"
     }
 
     /// CPU time of this thread: on a shared machine wall-clock rates mostly measure the neighbours.
