@@ -144,6 +144,8 @@ actor EngineRun {
     static let batchRecords = 2000
     /// Rounds in flight at most: round n + 1 reads and processes while round n's appends become durable.
     static let maxInFlight = 4
+    /// Input bytes read per slot and round (a few hundred events).
+    static let roundReadBytes = 64 << 10
 
     init(log: any ProcessorLog, configuration: EngineConfiguration, logger: Logger, progress: EngineProgress) {
         self.log = log
@@ -356,7 +358,9 @@ actor EngineRun {
         var batches: [OutputBatch] = []
         for slot in slots {
             let from = slot.driver.nextOffset
-            let r = try await log.read(slot.input, slot.partition, from: from, maxBytes: config.maxReadBytes)
+            // Small rounds: a round's outputs are appended only at its end, so a loop that fell behind would
+            // otherwise hold up to a whole read's worth of decisions (thousands of events) at once.
+            let r = try await log.read(slot.input, slot.partition, from: from, maxBytes: min(config.maxReadBytes, Self.roundReadBytes))
             if r.records.isEmpty && r.next <= from { continue }
             busy = true
             // Outputs of consecutive inputs share a batch per output topic (still all or nothing per input: an
@@ -428,8 +432,9 @@ actor EngineRun {
                 slot.snapshotCost = job.cost
             }
             guard force || slot.sinceSnapshot >= config.snapshotEvery || now - slot.lastSnapshot >= .milliseconds(config.snapshotIntervalMs) else { continue }
-            // A snapshot costs O(state): keep it under 5 % of the time (recovery replays a little more instead).
-            guard force || now - slot.lastSnapshot >= slot.snapshotCost * 20 else { continue }
+            // A snapshot costs O(state) on a core the loop and the broker share: keep it under 2 % of the time
+            // (recovery replays a little more instead).
+            guard force || now - slot.lastSnapshot >= slot.snapshotCost * 50 else { continue }
             try Task.checkCancellation()
             // Invariant: a snapshot is appended only after the outputs of every input it covers are durable.
             snapshotJobs[slot.key] = SnapshotJob(copy: DriverCopy(driver: slot.driver), key: slot.key, topic: config.topics.state, log: log,

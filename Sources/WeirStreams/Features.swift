@@ -291,6 +291,7 @@ public struct FeatureEngine: Sendable {
         }
         self.stores = stores
         self.features = features
+        self.featureNames = definition.features.map(\.name)
         self.storeFeatures = stores.indices.map { s in features.indices.filter { features[$0].store == s } }
     }
 
@@ -298,7 +299,7 @@ public struct FeatureEngine: Sendable {
         FeatureState(stores: Array(repeating: FeatureState.Store(), count: stores.count), maxEventTime: nil, lastOffset: nil)
     }
 
-    public var featureNames: [String] { definition.features.map(\.name) }
+    public let featureNames: [String]
 
     /// The watermark: events with an earlier time are late (scored, but not added to the state).
     public func watermark(_ state: FeatureState) -> Int64? {

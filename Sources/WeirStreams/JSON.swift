@@ -289,17 +289,39 @@ public struct JSONWriter {
     /// Non-finite numbers have no JSON form: written as null.
     mutating func number(_ d: Double) {
         guard d.isFinite else { raw("null"); return }
-        raw(JSONValue.format(d))
+        // Integral values (most amounts, times, counts): digits written directly, as `JSONValue.format` does.
+        if d == d.rounded(), abs(d) < 1e15 {
+            var n = Int64(d)
+            if n < 0 { bytes.append(UInt8(ascii: "-")); n = -n }
+            var digits: (UInt64, UInt64) = (0, 0)  // 16 bytes: enough for 15 digits
+            withUnsafeMutableBytes(of: &digits) { buf in
+                var i = 16
+                repeat {
+                    i -= 1
+                    buf[i] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+                    n /= 10
+                } while n > 0
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i...]))
+            }
+            return
+        }
+        raw(d.description)
     }
 
     mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        let utf8 = s.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: utf8)  // common case: nothing to escape
+        var s = s
+        // Common case: contiguous UTF-8 with nothing to escape, copied in one piece.
+        let plain = s.withUTF8 { u -> Bool in
+            for c in u where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if plain {
             bytes.append(UInt8(ascii: "\""))
             return
         }
+        let utf8 = s.utf8
         for c in utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(c)

@@ -195,7 +195,7 @@ extension PreprocessorDefinition.Field {
     }
 
     func convert(_ raw: JSONValue) throws(Rejection) -> JSONValue {
-        let where_ = path.map { " (path \($0))" } ?? ""
+        var where_: String { path.map { " (path \($0))" } ?? "" }  // only for a rejection's text
         switch type {
         case .string:
             guard let t = raw.text else { throw Rejection(reason: "field \(name): expected a scalar\(where_)") }
@@ -237,7 +237,11 @@ extension PreprocessorDefinition.Field {
 /// ISO-8601 date-times: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`, or a date alone (midnight UTC).
 public enum ISO8601 {
     public static func parseMillis(_ s: String) -> Int64? {
-        let b = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parseMillis(utf8: $0) }
+    }
+
+    static func parseMillis(utf8 b: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         func digits(_ n: Int) -> Int? {
             guard i + n <= b.count else { return nil }

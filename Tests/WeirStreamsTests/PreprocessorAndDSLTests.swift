@@ -227,6 +227,21 @@ import WeirPMML
             #expect(throws: JSONError.self) { try JSONParser.parse(Array(bad.utf8)) }
         }
     }
+
+    @Test func numbersAreWrittenAsTheirTextForm() {
+        for d in [0, -0.0, 1, -1, 7, 10, 1_795_431_600_000, 999_999_999_999_999, -999_999_999_999_999, 1e15, -1e15, 0.5, -2.25, 1e-7, 400.5, 1e300] {
+            #expect(JSONWriter.encode(.number(d)) == Array(JSONValue.format(d).utf8), "\(d)")
+        }
+        #expect(JSONWriter.encode(.array([.number(.nan), .number(-.infinity)])) == Array("[null,null]".utf8))
+    }
+
+    @Test func stringsAreEscapedOnlyWhereNeeded() {
+        #expect(JSONWriter.encode(.string("")) == Array(#""""#.utf8))
+        #expect(JSONWriter.encode(.string("plain é 😀")) == Array(#""plain é 😀""#.utf8))
+        #expect(JSONWriter.encode(.string("a\"b\\c\n\u{01}")) == Array(#""a\"b\\c\n\u0001""#.utf8))
+        let bridged = String(decoding: Array("x\ty".utf8), as: UTF8.self)
+        #expect(JSONWriter.encode(.string(bridged)) == Array(#""x\ty""#.utf8))
+    }
 }
 
 @Suite struct ReasonCodeTests {
