@@ -19,10 +19,18 @@ public struct BrokerProcessorLog: ProcessorLog {
     }
 
     public func read(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead {
+        try read(topic, partition, from: offset, maxBytes: maxBytes, headers: true)
+    }
+
+    public func readInputs(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead {
+        try read(topic, partition, from: offset, maxBytes: maxBytes, headers: false)
+    }
+
+    func read(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int, headers: Bool) throws -> LogRead {
         let r = try broker.readCommitted(topic: topic, partition: partition, from: offset, maxBytes: maxBytes)
         let from = max(offset, r.logStartOffset)
         if r.records.readableBytes == 0 { return LogRead(records: [], next: max(from, min(offset, r.highWatermark)), end: r.highWatermark) }
-        let (records, next) = try decodeBatches(r.records, topic: topic, partition: partition, from: from)
+        let (records, next) = try decodeBatches(r.records, topic: topic, partition: partition, from: from, headers: headers)
         return LogRead(records: records.filter { $0.offset < r.highWatermark }, next: min(next, r.highWatermark), end: r.highWatermark)
     }
 

@@ -360,7 +360,7 @@ actor EngineRun {
             let from = slot.driver.nextOffset
             // Small rounds: a round's outputs are appended only at its end, so a loop that fell behind would
             // otherwise hold up to a whole read's worth of decisions (thousands of events) at once.
-            let r = try await log.read(slot.input, slot.partition, from: from, maxBytes: min(config.maxReadBytes, Self.roundReadBytes))
+            let r = try await log.readInputs(slot.input, slot.partition, from: from, maxBytes: min(config.maxReadBytes, Self.roundReadBytes))
             if r.records.isEmpty && r.next <= from { continue }
             busy = true
             // Outputs of consecutive inputs share a batch per output topic (still all or nothing per input: an

@@ -51,11 +51,18 @@ public protocol ProcessorLog: Sendable {
     /// error. An append refused before entering the log must be followed only by refused appends to that
     /// partition until the host recovers (the broker's contract; a hole would look answered to recovery).
     func beginAppend(_ batches: [OutputBatch]) async throws -> PendingAppend
+    /// `read` for the host's rounds: the records' headers may be left out (the built-in processors never read an
+    /// input's headers; recovery reads provenance headers with `read`).
+    func readInputs(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead
     /// `waitForData`, also returning when `append` (if any) completes.
     func waitForData(_ positions: [(topic: String, partition: Int32, offset: Int64)], orDurable append: PendingAppend?, timeoutMs: Int) async
 }
 
 extension ProcessorLog {
+    public func readInputs(_ topic: String, _ partition: Int32, from offset: Int64, maxBytes: Int) async throws -> LogRead {
+        try await read(topic, partition, from: offset, maxBytes: maxBytes)
+    }
+
     /// A log without pipelined appends: durable on return.
     public func beginAppend(_ batches: [OutputBatch]) async throws -> PendingAppend {
         try await append(batches)
@@ -155,7 +162,7 @@ extension ProcessorLog {
 }
 
 /// Decodes whole record batches into input records at or after `from`; control batches are skipped.
-func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: Int64) throws -> (records: [InputRecord], next: Int64) {
+func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: Int64, headers: Bool = true) throws -> (records: [InputRecord], next: Int64) {
     var scanner = RecordBatchScanner(bytes)
     var out: [InputRecord] = []
     var next = from
@@ -167,7 +174,12 @@ func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: I
         while let record = try it.next() {
             let offset = it.offset(of: record)
             guard offset >= from else { continue }
-            out.append(InputRecord(topic: topic, partition: partition, record: record, baseOffset: it.baseOffset, baseTimestamp: it.baseTimestamp))
+            if headers {
+                out.append(InputRecord(topic: topic, partition: partition, record: record, baseOffset: it.baseOffset, baseTimestamp: it.baseTimestamp))
+            } else {
+                out.append(InputRecord(topic: topic, partition: partition, offset: offset, timestamp: it.baseTimestamp + record.timestampDelta,
+                                       key: record.key.map { Array($0.readableBytesView) }, value: record.value.map { Array($0.readableBytesView) }))
+            }
         }
     }
     if let reason = scanner.stopReason, reason.kind != .truncated {

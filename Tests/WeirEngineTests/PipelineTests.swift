@@ -40,6 +40,29 @@ import WeirStreams
     }
 }
 
+/// The rounds' reads leave the input headers out and nothing else.
+@Suite(.serialized) struct BrokerReadTests {
+    @Test(.timeLimit(.minutes(1))) func readInputsIsReadWithoutHeaders() async throws {
+        let server = try await EngineTestBroker.start()
+        defer { server.removeData() }
+        let log = BrokerProcessorLog(broker: server.broker)
+        _ = try await log.ensureTopic("in", partitions: 1, configs: [])
+        let records = (0..<5).map { i in
+            OutputRecord(topic: "in", key: i == 2 ? nil : Array("k\(i)".utf8), value: Array("v\(i)".utf8), timestamp: 1_000 - Int64(i),
+                         headers: Provenance(topic: "raw", partition: 0, offset: Int64(i), version: "p@1").headers)
+        }
+        try await log.append([OutputBatch(topic: "in", partition: 0, records: Array(records[..<3])), OutputBatch(topic: "in", partition: 0, records: Array(records[3...]))])
+        let full = try await log.read("in", 0, from: 1, maxBytes: 1 << 20)
+        let inputs = try await log.readInputs("in", 0, from: 1, maxBytes: 1 << 20)
+        #expect(full.records.count == 4 && full.records.allSatisfy { $0.headers.count == 4 })
+        #expect(inputs.next == full.next && inputs.end == full.end)
+        var stripped = full.records
+        for i in stripped.indices { stripped[i].headers = [] }
+        #expect(inputs.records == stripped)
+        await server.stop()
+    }
+}
+
 /// A broker log whose appends to `faulty` topics become durable 5 ms late and, from the `failAt`-th on, are
 /// refused without entering the log (noticed 40 ms later), until the host recovers (its next `ensureTopic`):
 /// the broker's contract for a refused append (later ones to that partition are refused too).
