@@ -23,7 +23,9 @@ struct ClusteringModelCore: ModelCore {
             if best < 0 || measure.closer(d, bestValue) { best = i; bestValue = d }
         }
         guard best >= 0, !bestValue.isNaN else { return .missing }
-        for (i, c) in clusters.enumerated() { p.affinities[c.id] = values[i] }
+        var affinities: [String: Double] = [:]
+        for (i, c) in clusters.enumerated() { affinities[c.id] = values[i] }
+        p.affinities = affinities
         p.value = .string(clusters[best].id)
         p.entityId = p.value
         p.affinity = bestValue

@@ -36,11 +36,11 @@ struct RuleSetModelCore: ModelCore {
         let n = scores.count
         // Per score, on the stack: its first fired rule (then its heaviest), weight total and value, and the
         // scores in order of their first firing rule, as JPMML keys them. Fired rules are taken in rule order.
-        // The closures return nothing: a generic `Prediction?` result went through value witnesses per row.
-        var p = Prediction()
-        var fired = false
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles in
+        // The closures return plain parts: a `Prediction` built or captured inside was copied out per row.
+        let (winner, winnerRule, categories, confidences) = withUnsafeTemporaryAllocation(
+            of: Int.self, capacity: 2 * n + 1
+        ) { ints -> (Int, Int, [String], [Double]) in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles -> (Int, Int, [String], [Double]) in
                 let best = ints.baseAddress!, order = best + n
                 let total = doubles.baseAddress!, value = total + n
                 best.initialize(repeating: -1, count: n)
@@ -73,7 +73,7 @@ struct RuleSetModelCore: ModelCore {
                     }
                     i += 1
                 }
-                if firedCount == 0 { return }
+                if firedCount == 0 { return (-1, -1, [], []) }
                 var winner = -1
                 for k in 0..<orderCount {
                     let s = order[k]
@@ -88,14 +88,18 @@ struct RuleSetModelCore: ModelCore {
                         winner = s
                     }
                 }
-                fired = true
-                p.value = scores[winner]
-                p.entityId = .string(rules[best[winner]].id)
-                p.categories = (0..<orderCount).map { scoreKeys[order[$0]] }
-                p.confidences = (0..<orderCount).map { value[order[$0]] }
+                return (winner, best[winner], (0..<orderCount).map { scoreKeys[order[$0]] },
+                        (0..<orderCount).map { value[order[$0]] })
             }
         }
-        if fired { return p }
+        var p = Prediction()
+        if winner >= 0 {
+            p.value = scores[winner]
+            p.entityId = .string(rules[winnerRule].id)
+            p.categories = categories
+            p.confidences = confidences
+            return p
+        }
         guard !defaultScore.isMissing, let defaultConfidence else {
             throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
         }

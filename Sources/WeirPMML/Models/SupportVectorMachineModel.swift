@@ -84,7 +84,9 @@ struct SupportVectorMachineCore: ModelCore {
             var best = 0
             for i in values.indices.dropFirst() where maxWins ? values[i] > values[best] : values[i] < values[best] { best = i }
             p.value = .string(machines[best].target)
-            for (i, m) in machines.enumerated() { p.affinities[m.target] = values[i] }
+            var affinities: [String: Double] = [:]
+            for (i, m) in machines.enumerated() { affinities[m.target] = values[i] }
+            p.affinities = affinities
         case .oneAgainstOne, .binaryRounded:
             var keys: [String] = []
             var votes: [Int] = []
