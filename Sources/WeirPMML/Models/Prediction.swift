@@ -22,7 +22,10 @@ struct Prediction: Sendable {
 
     /// A reference type with value semantics: shared between copies, copied before a write when shared.
     final class Details: @unchecked Sendable {
-        var affinities: [String: Double] = [:]
+        /// Affinity per entity: `affinityKeys[i]` has `affinityValues[i]` (the keys are usually the model's own
+        /// array, shared: no dictionary is built per row).
+        var affinityKeys: [String] = []
+        var affinityValues: [Double] = []
         var reasonCodes: [String] = []
         var rankedIds: [Value] = []
         var rankedAffinities: [Double] = []
@@ -30,7 +33,8 @@ struct Prediction: Sendable {
 
         func copy() -> Details {
             let d = Details()
-            d.affinities = affinities
+            d.affinityKeys = affinityKeys
+            d.affinityValues = affinityValues
             d.reasonCodes = reasonCodes
             d.rankedIds = rankedIds
             d.rankedAffinities = rankedAffinities
@@ -48,9 +52,17 @@ struct Prediction: Sendable {
         return details!
     }
 
-    var affinities: [String: Double] {
-        get { details?.affinities ?? [:] }
-        set { writableDetails().affinities = newValue }
+    /// Sets the affinity of each entity `keys[i]` to `values[i]` (same count).
+    mutating func setAffinities(keys: [String], values: [Double]) {
+        let d = writableDetails()
+        d.affinityKeys = keys
+        d.affinityValues = values
+    }
+
+    /// The affinity of entity `key`; of the last one when keys repeat (as a dictionary filled in order keeps).
+    func affinity(of key: String) -> Double? {
+        guard let d = details, let i = d.affinityKeys.lastIndex(of: key) else { return nil }
+        return d.affinityValues[i]
     }
     var reasonCodes: [String] {
         get { details?.reasonCodes ?? [] }
@@ -75,7 +87,7 @@ struct Prediction: Sendable {
     /// an expression that references one rejects the row).
     var isEmptyResult: Bool {
         value.isMissing && entityId.isMissing
-            && (details.map { $0.rankedIds.isEmpty && $0.affinities.isEmpty && $0.segmentResults.isEmpty } ?? true)
+            && (details.map { $0.rankedIds.isEmpty && $0.affinityKeys.isEmpty && $0.segmentResults.isEmpty } ?? true)
     }
 
     static let missing = Prediction()

@@ -28,6 +28,9 @@ struct RuleSetModelCore: ModelCore {
     var scores: [Value]
     /// `scores[i].key`.
     var scoreKeys: [String]
+    /// `[scoreKeys[i]]` per score and `[rules[i].confidence]` per rule.
+    var singleCategory: [[String]]
+    var singleConfidence: [[Double]]
     var criterion: Criterion
     var defaultScore: Value
     var defaultConfidence: Double?
@@ -87,6 +90,10 @@ struct RuleSetModelCore: ModelCore {
                     } else if winner < 0 || value[s] > value[winner] {
                         winner = s
                     }
+                }
+                if orderCount == 1 && criterion != .weightedSum {
+                    // One score fired: its category and its rule's confidence as arrays made at load.
+                    return (winner, best[winner], singleCategory[winner], singleConfidence[best[winner]])
                 }
                 return (winner, best[winner], (0..<orderCount).map { scoreKeys[order[$0]] },
                         (0..<orderCount).map { value[order[$0]] })
@@ -159,7 +166,8 @@ extension Compiler {
         // A CompoundRule with no SimpleRule inside guards nothing.
         guards.removeAll { $0.firstRule == $0.endRule }
         return RuleSetModelCore(
-            predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key), criterion: criterion,
+            predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key),
+            singleCategory: scores.map { [$0.key] }, singleConfidence: rules.map { [$0.confidence] }, criterion: criterion,
             defaultScore: set.attr("defaultScore").map(category) ?? .missing,
             defaultConfidence: try double(set, "defaultConfidence"))
     }
