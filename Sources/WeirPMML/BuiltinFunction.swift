@@ -51,6 +51,28 @@ enum BuiltinFunction: String, Sendable {
                 if !v.isMissing { return v }
             }
             return .missing
+        // No argument array for these either; as `applyValues`: every argument is evaluated, a missing one
+        // makes the result missing.
+        case .isIn, .isNotIn:
+            let x = args[0].eval(&row)
+            var missing = x.isMissing
+            var found = false
+            for a in args.dropFirst() {
+                let v = a.eval(&row)
+                if v.isMissing { missing = true } else if !missing && !found && compare(x, v) == 0 { found = true }
+            }
+            if missing { return .missing }
+            return .boolean(found == (self == .isIn))
+        case .and, .or:
+            let isAnd = self == .and
+            var r = isAnd
+            var missing = false
+            for a in args {
+                // A missing or non-boolean argument: missing (applyValues checks these in two passes).
+                guard let b = a.eval(&row).bool else { missing = true; continue }
+                r = isAnd ? r && b : r || b
+            }
+            return missing ? .missing : .boolean(r)
         default: break
         }
         // One or two arguments: no argument array (the common arithmetic and comparisons of derived fields).

@@ -86,33 +86,39 @@ struct ArithmeticProgram: Sendable {
         return Int32(nodes.count - 1)
     }
 
+    // Every node is an operand of the root (build appends a subtree's nodes only), so one missing operand
+    // makes the result missing whatever the order: the nodes are computed front to back, operands first.
     func eval(_ row: Row) -> Value {
-        eval(Int32(nodes.count - 1), row).map(Value.number) ?? .missing
-    }
-
-    private func eval(_ i: Int32, _ row: Row) -> Double? {
-        let n = nodes[Int(i)]
-        switch n.op {
-        case .constant: return n.value
-        case .field: return row[Int(n.slot)].double
-        case .add:
-            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
-            return x + y
-        case .subtract:
-            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
-            return x - y
-        case .multiply:
-            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
-            return x * y
-        case .divide:
-            guard let x = eval(n.a, row), let y = eval(n.b, row) else { return nil }
-            return x / y
-        case .toFloat:
-            return eval(n.a, row).map { Double(Float($0)) }
-        case .toInteger:
-            // As DataType.cast: + 0, no negative zero.
-            return eval(n.a, row).map { $0.isFinite ? $0.rounded(.towardZero) + 0 : $0 }
+        let count = nodes.count
+        let result: Double? = nodes.withUnsafeBufferPointer { ns in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { v -> Double? in
+                for i in 0..<count {
+                    let n = ns[i]
+                    switch n.op {
+                    case .constant: v[i] = n.value
+                    case .field:
+                        switch row[Int(n.slot)] {
+                        case .number(let d): v[i] = d
+                        case .missing: return nil
+                        case let other:
+                            guard let d = other.double else { return nil }
+                            v[i] = d
+                        }
+                    case .add: v[i] = v[Int(n.a)] + v[Int(n.b)]
+                    case .subtract: v[i] = v[Int(n.a)] - v[Int(n.b)]
+                    case .multiply: v[i] = v[Int(n.a)] * v[Int(n.b)]
+                    case .divide: v[i] = v[Int(n.a)] / v[Int(n.b)]
+                    case .toFloat: v[i] = Double(Float(v[Int(n.a)]))
+                    case .toInteger:
+                        // As DataType.cast: + 0, no negative zero.
+                        let x = v[Int(n.a)]
+                        v[i] = x.isFinite ? x.rounded(.towardZero) + 0 : x
+                    }
+                }
+                return v[count - 1]
+            }
         }
+        return result.map(Value.number) ?? .missing
     }
 }
 

@@ -71,7 +71,7 @@ final class OutputProgram: Sendable {
             else if let cs = p.confidences, let i = p.categories.firstIndex(of: cat ?? p.value.key) { v = .number(cs[i]) }
             else { v = .missing }
         case .affinity(let cat):
-            if let cat { v = p.affinities[cat].map(Value.number) ?? .missing }
+            if let cat { v = p.affinity(of: cat).map(Value.number) ?? .missing }
             else { v = p.affinity.map(Value.number) ?? .missing }
         case .entityId: v = p.entityId
         case .reasonCode(let rank):

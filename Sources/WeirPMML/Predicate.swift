@@ -108,8 +108,14 @@ struct PredicateProgram: Sendable {
         case .alwaysTrue: return true
         case .alwaysFalse: return false
         case .numeric:
-            guard let x = row[Int(s.slot)].double else { return nil }
-            return s.op.test(x, s.value)
+            // Numbers read in place (no copy of the row's value), anything else as `Value.double`.
+            switch row[Int(s.slot)] {
+            case .number(let x): return s.op.test(x, s.value)
+            case .missing: return nil
+            case let v:
+                guard let x = v.double else { return nil }
+                return s.op.test(x, s.value)
+            }
         case .text:
             switch row[Int(s.slot)] {
             case .missing: return nil

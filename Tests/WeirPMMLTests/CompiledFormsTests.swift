@@ -182,4 +182,34 @@ struct CompiledFormsTests {
         #expect(parseSmallInteger("1234567890123456") == nil)
         #expect(parseSmallInteger("-") == nil && parseSmallInteger("") == nil && parseSmallInteger("1-") == nil)
     }
+
+    /// isIn/isNotIn/and/or evaluate without an argument array; the result is still the documented one: every
+    /// argument is evaluated, any missing argument (or, for and/or, one that is not a boolean) gives missing.
+    @Test func setAndLogicalFunctionsWithoutArgumentArrays() {
+        var r = Random(state: 11)
+        for _ in 0..<2000 {
+            var row = Self.row(&r)
+            let args: [Expr] = (0..<(2 + r.int(3))).map { _ in r.int(3) == 0 ? .constant(Self.pool[r.int(Self.pool.count)]) : .field(r.int(Self.slots)) }
+            var values: [Value] = []
+            for a in args { values.append(a.eval(&row)) }
+            let anyMissing = values.contains { $0.isMissing }
+            for f in [BuiltinFunction.isIn, .isNotIn, .and, .or] {
+                let expected: Value
+                switch f {
+                case .isIn, .isNotIn:
+                    let hit = values.dropFirst().contains { v in
+                        Expr.apply(.equal, [.constant(values[0]), .constant(v)], mapMissingTo: .missing, defaultValue: .missing)
+                            .eval(&row) == .boolean(true)
+                    }
+                    expected = anyMissing ? .missing : .boolean(hit == (f == .isIn))
+                default:
+                    let bools = values.map(\.bool)
+                    if anyMissing || bools.contains(where: { $0 == nil }) { expected = .missing }
+                    else { expected = .boolean(f == .and ? bools.allSatisfy { $0! } : bools.contains { $0! }) }
+                }
+                let actual = Expr.apply(f, args, mapMissingTo: .missing, defaultValue: .missing).eval(&row)
+                #expect(actual == expected, "\(f) \(values): \(actual) vs \(expected)")
+            }
+        }
+    }
 }

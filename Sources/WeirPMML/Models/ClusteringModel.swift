@@ -8,6 +8,8 @@ struct ClusteringModelCore: ModelCore {
 
     var measure: ComparisonMeasure
     var clusters: [Cluster]
+    /// `clusters.map(\.id)`.
+    var ids: [String]
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
         let xs = measure.inputs(row)
@@ -23,7 +25,7 @@ struct ClusteringModelCore: ModelCore {
             if best < 0 || measure.closer(d, bestValue) { best = i; bestValue = d }
         }
         guard best >= 0, !bestValue.isNaN else { return .missing }
-        for (i, c) in clusters.enumerated() { p.affinities[c.id] = values[i] }
+        p.setAffinities(keys: ids, values: values)
         p.value = .string(clusters[best].id)
         p.entityId = p.value
         p.affinity = bestValue
@@ -74,6 +76,7 @@ extension Compiler {
         if let n = e.attr("numberOfClusters"), Int(n) != clusters.count {
             throw error(e, "numberOfClusters=\"\(n)\" but \(clusters.count) Cluster elements")
         }
-        return ClusteringModelCore(measure: ComparisonMeasure(metric: metric, fields: fields), clusters: clusters)
+        return ClusteringModelCore(measure: ComparisonMeasure(metric: metric, fields: fields), clusters: clusters,
+                                   ids: clusters.map(\.id))
     }
 }

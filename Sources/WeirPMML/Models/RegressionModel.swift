@@ -87,6 +87,8 @@ struct RegressionModelCore: ModelCore {
     var classification: Bool
     var floatMath: Bool
     var categories: [String]
+    /// `tables.map(\.category)`, made at load.
+    var tableCategories: [String]
     /// Two tables, the second without predictors and with intercept 0.
     var binarySoftmaxAsLogit = false
 
@@ -97,55 +99,59 @@ struct RegressionModelCore: ModelCore {
             p.value = .number(floatMath ? Double(normalization.linkFloat(Float(y))) : normalization.link(y))
             return p
         }
-        var ys: [Double] = []
-        for t in tables {
-            guard let y = t.evaluate(row, float: floatMath) else { return .missing }
-            ys.append(y)
-        }
-        var probs = [Double](repeating: 0, count: ys.count)
-        var method = normalization
-        // JPMML: a binary softmax whose second table is empty (intercept 0) is evaluated as a logit.
-        if method == .softmax && binarySoftmaxAsLogit && ys.count == 2 { method = .logit }
-        switch method {
-        case .softmax where floatMath:
-            // Float context: max subtracted, float exp, float sum, float division.
-            var m = Float(ys[0])
-            for y in ys.dropFirst() where Float(y) > m { m = Float(y) }
-            var es = [Float](repeating: 0, count: ys.count)
-            var sum: Float = 0
-            for (i, y) in ys.enumerated() { es[i] = FloatMath.exp(Float(y) - m); sum += es[i] }
-            for i in es.indices { probs[i] = Double(es[i] / sum) }
-        case .softmax:
-            let m = ys.max() ?? 0
-            var sum = 0.0
-            for (i, y) in ys.enumerated() { probs[i] = LibM.exp(y - m); sum += probs[i] }
-            for i in probs.indices { probs[i] = round(probs[i] / sum) }
-        case .simplemax:
-            let sum = ys.reduce(0, +)
-            for i in probs.indices { probs[i] = round(ys[i] / sum) }
-        case .none:
-            if ys.count == 2 {
-                probs[0] = round(ys[0]); probs[1] = round(1 - probs[0])
-            } else {
-                var rest = 1.0
-                for i in 0..<(ys.count - 1) { probs[i] = ys[i]; rest -= ys[i] }
-                probs[ys.count - 1] = rest
+        // The table results on the stack: per row only the probabilities are allocated.
+        let result: [Double]? = withUnsafeTemporaryAllocation(of: Double.self, capacity: tables.count) { ys -> [Double]? in
+            for (i, t) in tables.enumerated() {
+                guard let y = t.evaluate(row, float: floatMath) else { return nil }
+                ys[i] = y
             }
-        default:
-            if ys.count == 2 && floatMath {
-                let p0 = method.linkFloat(Float(ys[0]))
-                probs[0] = Double(p0)
-                probs[1] = Double(Float(1) - p0)
-            } else if ys.count == 2 {
-                probs[0] = round(method.link(ys[0]))
-                probs[1] = round(1 - probs[0])
-            } else {
-                var rest = 1.0
-                for i in 0..<(ys.count - 1) { probs[i] = round(normalization.link(ys[i])); rest -= probs[i] }
-                probs[ys.count - 1] = rest
+            var probs = [Double](repeating: 0, count: ys.count)
+            var method = normalization
+            // JPMML: a binary softmax whose second table is empty (intercept 0) is evaluated as a logit.
+            if method == .softmax && binarySoftmaxAsLogit && ys.count == 2 { method = .logit }
+            switch method {
+            case .softmax where floatMath:
+                // Float context: max subtracted, float exp, float sum, float division.
+                var m = Float(ys[0])
+                for y in ys.dropFirst() where Float(y) > m { m = Float(y) }
+                var es = [Float](repeating: 0, count: ys.count)
+                var sum: Float = 0
+                for (i, y) in ys.enumerated() { es[i] = FloatMath.exp(Float(y) - m); sum += es[i] }
+                for i in es.indices { probs[i] = Double(es[i] / sum) }
+            case .softmax:
+                let m = ys.max() ?? 0
+                var sum = 0.0
+                for (i, y) in ys.enumerated() { probs[i] = LibM.exp(y - m); sum += probs[i] }
+                for i in probs.indices { probs[i] = round(probs[i] / sum) }
+            case .simplemax:
+                let sum = ys.reduce(0, +)
+                for i in probs.indices { probs[i] = round(ys[i] / sum) }
+            case .none:
+                if ys.count == 2 {
+                    probs[0] = round(ys[0]); probs[1] = round(1 - probs[0])
+                } else {
+                    var rest = 1.0
+                    for i in 0..<(ys.count - 1) { probs[i] = ys[i]; rest -= ys[i] }
+                    probs[ys.count - 1] = rest
+                }
+            default:
+                if ys.count == 2 && floatMath {
+                    let p0 = method.linkFloat(Float(ys[0]))
+                    probs[0] = Double(p0)
+                    probs[1] = Double(Float(1) - p0)
+                } else if ys.count == 2 {
+                    probs[0] = round(method.link(ys[0]))
+                    probs[1] = round(1 - probs[0])
+                } else {
+                    var rest = 1.0
+                    for i in 0..<(ys.count - 1) { probs[i] = round(normalization.link(ys[i])); rest -= probs[i] }
+                    probs[ys.count - 1] = rest
+                }
             }
+            return probs
         }
-        p.categories = tables.map(\.category)
+        guard let probs = result else { return .missing }
+        p.categories = tableCategories
         p.probabilities = probs
         var best = 0
         for i in probs.indices where probs[i] > probs[best] { best = i }
@@ -168,7 +174,8 @@ extension Compiler {
         }
         if tables.isEmpty { throw error(e, "RegressionModel without RegressionTable") }
         var core = RegressionModelCore(tables: tables, normalization: norm, classification: c.function == .classification,
-                                       floatMath: c.floatMath, categories: c.categories)
+                                       floatMath: c.floatMath, categories: c.categories,
+                                       tableCategories: tables.map(\.category))
         if tables.count == 2, let second = tables.last, second.numeric.isEmpty, second.categorical.isEmpty,
            second.terms.isEmpty, second.intercept == 0 {
             core.binarySoftmaxAsLogit = true

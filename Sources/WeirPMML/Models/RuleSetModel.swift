@@ -28,6 +28,9 @@ struct RuleSetModelCore: ModelCore {
     var scores: [Value]
     /// `scores[i].key`.
     var scoreKeys: [String]
+    /// `[scoreKeys[i]]` per score and `[rules[i].confidence]` per rule.
+    var singleCategory: [[String]]
+    var singleConfidence: [[Double]]
     var criterion: Criterion
     var defaultScore: Value
     var defaultConfidence: Double?
@@ -36,11 +39,11 @@ struct RuleSetModelCore: ModelCore {
         let n = scores.count
         // Per score, on the stack: its first fired rule (then its heaviest), weight total and value, and the
         // scores in order of their first firing rule, as JPMML keys them. Fired rules are taken in rule order.
-        // The closures return nothing: a generic `Prediction?` result went through value witnesses per row.
-        var p = Prediction()
-        var fired = false
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n + 1) { ints in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles in
+        // The closures return plain parts: a `Prediction` built or captured inside was copied out per row.
+        let (winner, winnerRule, categories, confidences) = withUnsafeTemporaryAllocation(
+            of: Int.self, capacity: 2 * n + 1
+        ) { ints -> (Int, Int, [String], [Double]) in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n + 1) { doubles -> (Int, Int, [String], [Double]) in
                 let best = ints.baseAddress!, order = best + n
                 let total = doubles.baseAddress!, value = total + n
                 best.initialize(repeating: -1, count: n)
@@ -73,7 +76,7 @@ struct RuleSetModelCore: ModelCore {
                     }
                     i += 1
                 }
-                if firedCount == 0 { return }
+                if firedCount == 0 { return (-1, -1, [], []) }
                 var winner = -1
                 for k in 0..<orderCount {
                     let s = order[k]
@@ -88,14 +91,22 @@ struct RuleSetModelCore: ModelCore {
                         winner = s
                     }
                 }
-                fired = true
-                p.value = scores[winner]
-                p.entityId = .string(rules[best[winner]].id)
-                p.categories = (0..<orderCount).map { scoreKeys[order[$0]] }
-                p.confidences = (0..<orderCount).map { value[order[$0]] }
+                if orderCount == 1 && criterion != .weightedSum {
+                    // One score fired: its category and its rule's confidence as arrays made at load.
+                    return (winner, best[winner], singleCategory[winner], singleConfidence[best[winner]])
+                }
+                return (winner, best[winner], (0..<orderCount).map { scoreKeys[order[$0]] },
+                        (0..<orderCount).map { value[order[$0]] })
             }
         }
-        if fired { return p }
+        var p = Prediction()
+        if winner >= 0 {
+            p.value = scores[winner]
+            p.entityId = .string(rules[winnerRule].id)
+            p.categories = categories
+            p.confidences = confidences
+            return p
+        }
         guard !defaultScore.isMissing, let defaultConfidence else {
             throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
         }
@@ -155,7 +166,8 @@ extension Compiler {
         // A CompoundRule with no SimpleRule inside guards nothing.
         guards.removeAll { $0.firstRule == $0.endRule }
         return RuleSetModelCore(
-            predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key), criterion: criterion,
+            predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key),
+            singleCategory: scores.map { [$0.key] }, singleConfidence: rules.map { [$0.confidence] }, criterion: criterion,
             defaultScore: set.attr("defaultScore").map(category) ?? .missing,
             defaultConfidence: try double(set, "defaultConfidence"))
     }

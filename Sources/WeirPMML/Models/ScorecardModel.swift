@@ -1,22 +1,21 @@
 /// A Scorecard: initialScore plus, per Characteristic, the partial score of its first matching Attribute;
 /// optionally ranks reason codes by how far each characteristic scored from its baseline.
 struct ScorecardCore: ModelCore {
-    enum PartialScore: Sendable {
-        case constant(Double)
-        case expression(Expr)
-    }
-
+    /// Plain data (iterating attributes per row retains nothing).
     struct Attribute: Sendable {
         /// Root step in `predicates`.
         var predicate: Int32
-        var score: PartialScore
+        /// The partialScore, or (when `expression` >= 0) the index of its ComplexPartialScore in `expressions`.
+        var constant: Double
+        var expression: Int
         /// Index into `reasonCodes` (the attribute's own code, else its characteristic's); -1 when none.
         var reasonCode: Int
     }
 
+    /// Its attributes are `attributes[start..<end]`.
     struct Characteristic: Sendable {
-        var name: String
-        var attributes: [Attribute]
+        var start: Int
+        var end: Int
         var baseline: Double
     }
 
@@ -25,6 +24,10 @@ struct ScorecardCore: ModelCore {
     var predicates: PredicateProgram
     var initialScore: Double
     var characteristics: [Characteristic]
+    var attributes: [Attribute]
+    var expressions: [Expr]
+    /// Per characteristic, its name (for rejection messages).
+    var names: [String]
     var useReasonCodes: Bool
     var algorithm: ReasonCodeAlgorithm
     var reasonCodes: [String]
@@ -34,16 +37,14 @@ struct ScorecardCore: ModelCore {
         var points = [Double](repeating: 0, count: useReasonCodes ? reasonCodes.count : 0)
         var seen = [Bool](repeating: false, count: points.count)
         var order: [Int] = []
-        for ch in characteristics {
+        for (c, ch) in characteristics.enumerated() {
             var matched = false
-            for a in ch.attributes where predicates.eval(a.predicate, row) == true {
-                let partial: Double
-                switch a.score {
-                case .constant(let d): partial = d
-                case .expression(let e):
+            for a in attributes[ch.start..<ch.end] where predicates.eval(a.predicate, row) == true {
+                var partial = a.constant
+                if a.expression >= 0 {
                     // JPMML refuses the row when a ComplexPartialScore is missing.
-                    guard let d = e.eval(&row).double else {
-                        throw RowRejection(message: "ComplexPartialScore of Characteristic \"\(ch.name)\" is missing")
+                    guard let d = expressions[a.expression].eval(&row).double else {
+                        throw RowRejection(message: "ComplexPartialScore of Characteristic \"\(names[c])\" is missing")
                     }
                     partial = d
                 }
@@ -57,7 +58,7 @@ struct ScorecardCore: ModelCore {
                 break
             }
             if !matched {
-                throw RowRejection(message: "no Attribute of Characteristic \"\(ch.name)\" matches")
+                throw RowRejection(message: "no Attribute of Characteristic \"\(names[c])\" matches")
             }
         }
         var p = Prediction()
@@ -97,6 +98,9 @@ extension Compiler {
         var reasonCodes: [String] = []
         var codeIndex: [String: Int] = [:]
         var characteristics: [ScorecardCore.Characteristic] = []
+        var attributes: [ScorecardCore.Attribute] = []
+        var expressions: [Expr] = []
+        var names: [String] = []
         var predicates = PredicateProgram()
         for ch in list.children {
             guard ch.name == "Characteristic" else {
@@ -107,21 +111,22 @@ extension Compiler {
             if useReasonCodes && baseline == nil {
                 throw error(ch, "useReasonCodes=\"true\" needs a baselineScore on the Characteristic or the Scorecard")
             }
-            var attributes: [ScorecardCore.Attribute] = []
+            let start = attributes.count
             for a in ch.children {
                 guard a.name == "Attribute" else {
                     if a.name == "Extension" { continue }
                     throw unsupported(a, "element \(a.name) in Characteristic")
                 }
                 let predicate = predicates.add(try firstPredicate(a, c.scope))
-                let score: ScorecardCore.PartialScore
+                var constant = 0.0, expression = -1
                 if let complex = a.child("ComplexPartialScore") {
                     guard let ex = complex.children.first(where: { Self.expressionNames.contains($0.name) }) else {
                         throw error(complex, "ComplexPartialScore without an expression")
                     }
-                    score = .expression(try compileExpression(ex, c.scope))
+                    expression = expressions.count
+                    expressions.append(try compileExpression(ex, c.scope))
                 } else if let d = try double(a, "partialScore") {
-                    score = .constant(d)
+                    constant = d
                 } else {
                     throw error(a, "Attribute without partialScore or ComplexPartialScore")
                 }
@@ -136,14 +141,15 @@ extension Compiler {
                         reasonCodes.append(name)
                     }
                 }
-                attributes.append(.init(predicate: predicate, score: score, reasonCode: code))
+                attributes.append(.init(predicate: predicate, constant: constant, expression: expression, reasonCode: code))
             }
-            if attributes.isEmpty { throw error(ch, "Characteristic without Attribute") }
-            characteristics.append(.init(name: ch.attr("name") ?? "#\(characteristics.count + 1)",
-                                         attributes: attributes, baseline: baseline ?? 0))
+            if attributes.count == start { throw error(ch, "Characteristic without Attribute") }
+            names.append(ch.attr("name") ?? "#\(characteristics.count + 1)")
+            characteristics.append(.init(start: start, end: attributes.count, baseline: baseline ?? 0))
         }
         if characteristics.isEmpty { throw error(list, "Characteristics without Characteristic") }
-        return ScorecardCore(predicates: predicates, initialScore: try double(e, "initialScore") ?? 0, characteristics: characteristics,
+        return ScorecardCore(predicates: predicates, initialScore: try double(e, "initialScore") ?? 0,
+                             characteristics: characteristics, attributes: attributes, expressions: expressions, names: names,
                              useReasonCodes: useReasonCodes, algorithm: algorithm, reasonCodes: reasonCodes)
     }
 }

@@ -36,6 +36,8 @@ struct SupportVectorMachineCore: ModelCore {
     /// Support vectors, row-major, `inputs.count` values each.
     var vectors: [Double]
     var machines: [Machine]
+    /// `machines.map(\.target)`.
+    var targets: [String]
     var method: Method
     var maxWins: Bool
     var alternateBinary: String?
@@ -58,7 +60,14 @@ struct SupportVectorMachineCore: ModelCore {
             }
         }
         var kernelValues = [Double](repeating: 0, count: vectors.count / max(n, 1))
-        for v in usedVectors { kernelValues[v] = kernelValue(x, v * n) }
+        // Unchecked buffers in the per-vector loops; the sums keep their order (results are bit-identical).
+        x.withUnsafeBufferPointer { xb in
+            vectors.withUnsafeBufferPointer { vb in
+                kernelValues.withUnsafeMutableBufferPointer { kb in
+                    for v in usedVectors { kb[v] = kernelValue(xb, vb, v * n) }
+                }
+            }
+        }
         var values: [Double] = []
         values.reserveCapacity(machines.count)
         for m in machines {
@@ -84,7 +93,7 @@ struct SupportVectorMachineCore: ModelCore {
             var best = 0
             for i in values.indices.dropFirst() where maxWins ? values[i] > values[best] : values[i] < values[best] { best = i }
             p.value = .string(machines[best].target)
-            for (i, m) in machines.enumerated() { p.affinities[m.target] = values[i] }
+            p.setAffinities(keys: targets, values: values)
         case .oneAgainstOne, .binaryRounded:
             var keys: [String] = []
             var votes: [Int] = []
@@ -108,7 +117,7 @@ struct SupportVectorMachineCore: ModelCore {
     }
 
     @inline(__always)
-    private func kernelValue(_ x: [Double], _ base: Int) -> Double {
+    private func kernelValue(_ x: UnsafeBufferPointer<Double>, _ vectors: UnsafeBufferPointer<Double>, _ base: Int) -> Double {
         let n = x.count
         if floatMath {
             var s: Float = 0
@@ -273,7 +282,8 @@ extension Compiler {
             }
         }
         return SupportVectorMachineCore(
-            inputs: inputs, kernel: kernel, vectors: vectors, machines: machines, method: method, maxWins: maxWins,
+            inputs: inputs, kernel: kernel, vectors: vectors, machines: machines, targets: machines.map(\.target), method: method,
+            maxWins: maxWins,
             alternateBinary: alternateBinary, floatMath: c.floatMath, usedVectors: used.sorted())
     }
 

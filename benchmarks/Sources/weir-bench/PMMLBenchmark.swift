@@ -6,7 +6,9 @@ import WeirPMML
 
 /// Native PMML scoring over the conformance corpus, one thread, next to JPMML-Evaluator 1.7.7.
 /// Per model: load time (median of 5 loads: read + parse + compile), records/s over pre-parsed rows
-/// (every inputs.csv row prepared once, then round-robin scoring with every result materialised), and
+/// (every inputs.csv row prepared once: type conversion and the top-level MiningField treatments, the step
+/// JPMML's `InputField.prepare` does for its benchmark's argument maps; then round-robin scoring with every
+/// result materialised), and
 /// per-record latency percentiles (a second pass that times each record). JPMML's figures come from
 /// `--jpmml FILE` (lines written by benchmarks/jpmml/run.sh in the same session) or else the table in the
 /// corpus README (measured on the development machine).
@@ -89,7 +91,7 @@ enum PMMLBenchmark {
         }
     }
 
-    /// Every inputs.csv row converted to the model's input types once.
+    /// Every inputs.csv row converted to the model's input types and through its MiningField treatments once.
     static func prepareRows(_ model: PMMLModel, _ path: String) throws -> [PMMLModel.PreparedRow] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map {
