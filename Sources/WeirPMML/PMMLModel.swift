@@ -104,7 +104,7 @@ public struct PMMLModel: Sendable {
     /// Scores a prepared row: the same result as `score(_:)` on the text it was prepared from.
     public func score(_ prepared: PreparedRow) -> Result<[Value], RowRejection> {
         if let rejection = prepared.rejection { return .failure(rejection) }
-        var row = prepared.row
+        var row = copyRow(prepared.row)
         do {
             _ = try model.evaluate(&row, inputsPrepared: true)
         } catch {
@@ -127,6 +127,22 @@ public struct PMMLModel: Sendable {
             default: return d.description
             }
         }
+    }
+}
+
+/// A copy of `source` made with one memcpy, then every string element copied properly over its bits (retaining
+/// its storage): the other cases of `Value` are plain bits. The array's own copy calls a value witness per
+/// element.
+func copyRow(_ source: Row) -> Row {
+    let n = source.count
+    return Row(unsafeUninitializedCapacity: n) { buffer, count in
+        source.withUnsafeBufferPointer { src in
+            guard let from = src.baseAddress, let to = buffer.baseAddress else { return }
+            UnsafeMutableRawPointer(to).copyMemory(from: UnsafeRawPointer(from), byteCount: n * MemoryLayout<Value>.stride)
+            // The bits of a string were not retained: initialize (not assign) the element with a real copy.
+            for i in 0..<n { if case .string = src[i] { (to + i).initialize(to: src[i]) } }
+        }
+        count = n
     }
 }
 

@@ -1,4 +1,5 @@
 /// A field value during scoring.
+// Only `.string` holds a reference: `copyRow` copies the other cases as plain bits.
 public enum Value: Sendable, Equatable {
     case missing
     case number(Double)

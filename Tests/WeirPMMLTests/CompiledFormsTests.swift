@@ -212,4 +212,24 @@ struct CompiledFormsTests {
             }
         }
     }
+
+    /// copyRow copies numbers and booleans as bits and strings as strings: the copy equals the source, owns its
+    /// strings (heap-allocated ones too) and is independent of it.
+    @Test func rowCopiesOwnTheirStrings() {
+        var r = Random(state: 5)
+        let long = String(repeating: "heap-allocated text ", count: 8)
+        for _ in 0..<500 {
+            var source: Row = Self.row(&r)
+            source.append(.string(long + String(r.int(100))))
+            let expected = source
+            var copy = copyRow(source)
+            #expect(copy.count == expected.count)
+            for i in expected.indices { #expect(Self.same(copy[i], expected[i])) }
+            source = []
+            copy[0] = .string("changed")
+            #expect(Self.same(copy[copy.count - 1], expected[expected.count - 1]))
+            #expect(copy[copy.count - 1].key.hasPrefix(long))
+        }
+        #expect(copyRow([]).isEmpty)
+    }
 }
