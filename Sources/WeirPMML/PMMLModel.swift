@@ -104,7 +104,12 @@ public struct PMMLModel: Sendable {
     /// Scores a prepared row: the same result as `score(_:)` on the text it was prepared from.
     public func score(_ prepared: PreparedRow) -> Result<[Value], RowRejection> {
         if let rejection = prepared.rejection { return .failure(rejection) }
-        var row = copyRow(prepared.row)
+        // This thread's scratch row, taken out while in use (a nested use would find it empty and make its own).
+        let scratch = ScratchRow.current()
+        var row = scratch.row
+        scratch.row = []
+        refill(&row, from: prepared.row)
+        defer { scratch.row = row }
         do {
             _ = try model.evaluate(&row, inputsPrepared: true)
         } catch {
@@ -143,6 +148,45 @@ func copyRow(_ source: Row) -> Row {
             for i in 0..<n { if case .string = src[i] { (to + i).initialize(to: src[i]) } }
         }
         count = n
+    }
+}
+
+/// Makes `row` a copy of `source`, reusing `row`'s storage when it has the same size: its strings are released,
+/// the new values copied as bits, then each string copied properly over its bits.
+func refill(_ row: inout Row, from source: Row) {
+    let n = source.count
+    guard row.count == n else {
+        row = copyRow(source)
+        return
+    }
+    row.withUnsafeMutableBufferPointer { dst in
+        source.withUnsafeBufferPointer { src in
+            guard let to = dst.baseAddress, let from = src.baseAddress else { return }
+            for i in 0..<n { if case .string = to[i] { (to + i).deinitialize(count: 1) } }
+            UnsafeMutableRawPointer(to).copyMemory(from: UnsafeRawPointer(from), byteCount: n * MemoryLayout<Value>.stride)
+            for i in 0..<n { if case .string = from[i] { (to + i).initialize(to: from[i]) } }
+        }
+    }
+}
+
+/// One row per thread that scoring prepared rows reuses (no row allocated and destroyed per score); released
+/// with its thread. Only the thread that owns it touches it.
+final class ScratchRow {
+    var row: Row = []
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { p in
+            if let p { Unmanaged<ScratchRow>.fromOpaque(p).release() }
+        }
+        return key
+    }()
+
+    static func current() -> ScratchRow {
+        if let p = pthread_getspecific(key) { return Unmanaged<ScratchRow>.fromOpaque(p).takeUnretainedValue() }
+        let scratch = ScratchRow()
+        pthread_setspecific(key, Unmanaged.passRetained(scratch).toOpaque())
+        return scratch
     }
 }
 

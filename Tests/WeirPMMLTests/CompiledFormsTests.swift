@@ -232,4 +232,23 @@ struct CompiledFormsTests {
         }
         #expect(copyRow([]).isEmpty)
     }
+
+    /// refill reuses a row's storage: over rows holding (heap-allocated) strings of their own, of the same size
+    /// or not, the result equals the source and stays valid when the source goes away.
+    @Test func refilledRowsEqualTheirSource() {
+        var r = Random(state: 9)
+        let long = String(repeating: "another heap-allocated text ", count: 6)
+        var row: Row = []
+        for k in 0..<500 {
+            var source: Row = Self.row(&r)
+            if k % 7 == 0 { source.append(.number(1)) }
+            source[r.int(source.count)] = .string(long + String(k))
+            let expected = source
+            refill(&row, from: source)
+            source = []
+            #expect(row.count == expected.count)
+            for i in expected.indices { #expect(Self.same(row[i], expected[i]), "\(k) slot \(i)") }
+            row[r.int(row.count)] = .string(long + "written \(k)")
+        }
+    }
 }
