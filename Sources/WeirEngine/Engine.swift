@@ -7,18 +7,28 @@ import WeirStreams
 enum HostedDriver {
     case pre(ProcessorDriver<VersionedPreprocessor>)
     case scoring(ProcessorDriver<FeatureScoringProcessor>)
+    /// Only while `process` runs: the driver taken out of the enum is then the only reference to its state.
+    case detached
 
     var nextOffset: Int64 {
         switch self {
         case .pre(let d): d.nextOffset
         case .scoring(let d): d.nextOffset
+        case .detached: preconditionFailure("a driver is detached only while it processes")
         }
     }
 
     mutating func process(_ r: InputRecord) throws -> [OutputRecord] {
         switch self {
-        case .pre(var d): defer { self = .pre(d) }; return try d.process(r)
-        case .scoring(var d): defer { self = .scoring(d) }; return try d.process(r)
+        case .pre(var d):
+            self = .detached  // d is then the only reference: the processor's state is written in place
+            defer { self = .pre(d) }
+            return try d.process(r)
+        case .scoring(var d):
+            self = .detached
+            defer { self = .scoring(d) }
+            return try d.process(r)
+        case .detached: preconditionFailure("a driver is detached only while it processes")
         }
     }
 
@@ -26,6 +36,7 @@ enum HostedDriver {
         switch self {
         case .pre(var d): d.skip(to: offset); self = .pre(d)
         case .scoring(var d): d.skip(to: offset); self = .scoring(d)
+        case .detached: preconditionFailure("a driver is detached only while it processes")
         }
     }
 
@@ -33,6 +44,7 @@ enum HostedDriver {
         switch self {
         case .pre(let d): try d.snapshot()
         case .scoring(let d): try d.snapshot()
+        case .detached: preconditionFailure("a driver is detached only while it processes")
         }
     }
 }
@@ -355,7 +367,7 @@ actor EngineRun {
     func round() async throws -> Bool {
         try await reapAppends(all: false)
         var busy = try await pollControl()
-        var batches: [OutputBatch] = []
+        var work: [(slot: Slot, read: LogRead)] = []
         for slot in slots {
             let from = slot.driver.nextOffset
             // Small rounds: a round's outputs are appended only at its end, so a loop that fell behind would
@@ -363,25 +375,13 @@ actor EngineRun {
             let r = try await log.readInputs(slot.input, slot.partition, from: from, maxBytes: min(config.maxReadBytes, Self.roundReadBytes))
             if r.records.isEmpty && r.next <= from { continue }
             busy = true
-            // Outputs of consecutive inputs share a batch per output topic (still all or nothing per input: an
-            // input's outputs to one topic are never split), bounded so a batch stays well under max.message.bytes.
-            var open: [String: (index: Int, bytes: Int)] = [:]
-            for record in r.records {
-                let outputs = try slot.driver.process(record)
-                if outputs.isEmpty { continue }
-                var sizes: [String: Int] = [:]
-                for o in outputs { sizes[o.topic, default: 0] += (o.value?.count ?? 0) + (o.key?.count ?? 0) + 64 }
-                for (topic, size) in sizes {
-                    if let cur = open[topic], cur.bytes + size <= Self.batchBytes, batches[cur.index].records.count < Self.batchRecords {
-                        open[topic] = (cur.index, cur.bytes + size)
-                    } else {
-                        batches.append(OutputBatch(topic: topic, partition: slot.partition, records: []))
-                        open[topic] = (batches.count - 1, size)
-                    }
-                }
-                for o in outputs { batches[open[o.topic]!.index].records.append(o) }
-            }
-            slot.driver.skip(to: r.next)
+            work.append((slot, r))
+        }
+        // One slot after the other: processing the slots of a round in parallel (tried, 2 cores) did not raise the
+        // maximum rate; the other core is the broker's, for the producers' and consumers' requests and the fsyncs.
+        var batches: [OutputBatch] = []
+        for (slot, r) in work {
+            batches += try Self.process(&slot.driver, r, partition: slot.partition)
             slot.sinceSnapshot += r.records.count
         }
         let positions = slots.map { (key: $0.key, offset: $0.driver.nextOffset) }
@@ -398,6 +398,38 @@ actor EngineRun {
         }
         try await persistSnapshots(force: false)
         return busy
+    }
+
+    /// Processes one slot's read: outputs of consecutive inputs share a batch per output topic (still all or nothing
+    /// per input: an input's outputs to one topic are never split), bounded so a batch stays well under
+    /// max.message.bytes.
+    static func process(_ driver: inout HostedDriver, _ r: LogRead, partition: Int32) throws -> [OutputBatch] {
+        var batches: [OutputBatch] = []
+        var open: [(topic: String, index: Int, bytes: Int)] = []  // a few output topics: a linear scan
+        var sizes: [(topic: String, bytes: Int)] = []
+        for record in r.records {
+            let outputs = try driver.process(record)
+            if outputs.isEmpty { continue }
+            sizes.removeAll(keepingCapacity: true)
+            for o in outputs {
+                let size = (o.value?.count ?? 0) + (o.key?.count ?? 0) + 64
+                if let i = sizes.firstIndex(where: { $0.topic == o.topic }) { sizes[i].bytes += size } else { sizes.append((o.topic, size)) }
+            }
+            for (topic, size) in sizes {
+                if let k = open.firstIndex(where: { $0.topic == topic }), open[k].bytes + size <= batchBytes,
+                   batches[open[k].index].records.count < batchRecords {
+                    open[k].bytes += size
+                } else {
+                    batches.append(OutputBatch(topic: topic, partition: partition, records: []))
+                    if let k = open.firstIndex(where: { $0.topic == topic }) { open[k] = (topic, batches.count - 1, size) } else {
+                        open.append((topic, batches.count - 1, size))
+                    }
+                }
+            }
+            for o in outputs { batches[open.first { $0.topic == o.topic }!.index].records.append(o) }
+        }
+        driver.skip(to: r.next)
+        return batches
     }
 
     /// Takes the completed rounds off `inFlight` (all of them: waits for each), oldest first; rethrows the first

@@ -161,8 +161,9 @@ extension ProcessorLog {
     }
 }
 
-/// Decodes whole record batches into input records at or after `from`; control batches are skipped.
-func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: Int64, headers: Bool = true) throws -> (records: [InputRecord], next: Int64) {
+/// Decodes whole record batches into input records at or after `from`; control batches are skipped. Without
+/// `headers`, the records' headers are left out (the host's rounds).
+public func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: Int64, headers: Bool = true) throws -> (records: [InputRecord], next: Int64) {
     var scanner = RecordBatchScanner(bytes)
     var out: [InputRecord] = []
     var next = from
@@ -191,7 +192,7 @@ func decodeBatches(_ bytes: ByteBuffer, topic: String, partition: Int32, from: I
 /// Builds the record batch of one output batch (uncompressed, no producer id): the records region is encoded
 /// straight from the outputs' bytes, one buffer for the whole batch (`RecordBatchBuilder` would first copy every
 /// key, value and header into buffers of its own).
-func buildBatch(_ records: [OutputRecord]) throws -> RecordBatch {
+public func buildBatch(_ records: [OutputRecord]) throws -> RecordBatch {
     guard let first = records.first else { throw EngineError("a batch needs at least one record") }
     @inline(__always) func nullableSize(_ b: [UInt8]?) -> Int {
         guard let b else { return 1 }

@@ -128,28 +128,22 @@ enum StreamsBenchmark {
         print("  all stages: \(Int(Double(decisions) / total)) decisions/s of CPU time (\(String(format: "%.2f", total * 1e6 / Double(events))) µs each), \(decisions) decisions")
     }
 
-    /// Record batches of up to 2,000 records, as the host appends them; offsets from `base`.
+    /// Record batches of up to 2,000 records, built as the host builds them; offsets from `base`.
     static func batches(_ records: [OutputRecord], base: Int64) throws -> [ByteBuffer] {
         var out: [ByteBuffer] = []
         var offset = base
         for start in stride(from: 0, to: records.count, by: 2000) {
-            var builder = RecordBatchBuilder()
-            builder.baseOffset = offset
-            for r in records[start..<min(records.count, start + 2000)] { r.append(to: &builder) }
+            var batch = try buildBatch(Array(records[start..<min(records.count, start + 2000)]))
+            batch.assign(baseOffset: offset, partitionLeaderEpoch: 0)
             offset += Int64(min(records.count, start + 2000) - start)
-            out.append(try builder.build().bytes)
+            out.append(batch.bytes)
         }
         return out
     }
 
+    /// The host's read of its inputs: no headers.
     static func decode(_ bytes: ByteBuffer, topic: String) throws -> [InputRecord] {
-        let batch = try RecordBatch(validating: bytes)
-        var it = try batch.records()
-        var out: [InputRecord] = []
-        while let record = try it.next() {
-            out.append(InputRecord(topic: topic, partition: 0, record: record, baseOffset: it.baseOffset, baseTimestamp: it.baseTimestamp))
-        }
-        return out
+        try decodeBatches(bytes, topic: topic, partition: 0, from: 0, headers: false).records
     }
 
     static func iso(_ t: Int64) -> String {
