@@ -34,6 +34,8 @@ struct RuleSetModelCore: ModelCore {
     var criterion: Criterion
     var defaultScore: Value
     var defaultConfidence: Double?
+    /// `makeDefaultPrediction()`, made at load.
+    var defaultPrediction: Prediction? = nil
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
         let n = scores.count
@@ -99,17 +101,24 @@ struct RuleSetModelCore: ModelCore {
                         (0..<orderCount).map { value[order[$0]] })
             }
         }
-        var p = Prediction()
         if winner >= 0 {
+            var p = Prediction()
             p.value = scores[winner]
             p.entityId = .string(rules[winnerRule].id)
             p.categories = categories
             p.confidences = confidences
             return p
         }
-        guard !defaultScore.isMissing, let defaultConfidence else {
+        guard let defaultPrediction else {
             throw RowRejection(message: "no rule fired and the RuleSet has no defaultScore and defaultConfidence")
         }
+        return defaultPrediction
+    }
+
+    /// What no rule firing gives: defaultScore with defaultConfidence (nil when either is absent).
+    func makeDefaultPrediction() -> Prediction? {
+        guard !defaultScore.isMissing, let defaultConfidence else { return nil }
+        var p = Prediction()
         p.value = defaultScore
         p.categories = [defaultScore.key]
         p.confidences = [defaultConfidence]
@@ -165,10 +174,12 @@ extension Compiler {
         try collect(set)
         // A CompoundRule with no SimpleRule inside guards nothing.
         guards.removeAll { $0.firstRule == $0.endRule }
-        return RuleSetModelCore(
+        var core = RuleSetModelCore(
             predicates: predicates, rules: rules, guards: guards, scores: scores, scoreKeys: scores.map(\.key),
             singleCategory: scores.map { [$0.key] }, singleConfidence: rules.map { [$0.confidence] }, criterion: criterion,
             defaultScore: set.attr("defaultScore").map(category) ?? .missing,
             defaultConfidence: try double(set, "defaultConfidence"))
+        core.defaultPrediction = core.makeDefaultPrediction()
+        return core
     }
 }
