@@ -5,7 +5,8 @@
 # cores as the primary: a conservative stand-in for two machines.
 #
 #   bash benchmarks/pair/run.sh
-# Env: SKIP_BUILD=1, SIZES ("100 1024"), SECONDS_PER_RUN (3), RUNS (3), MAX_QUEUE_KB (8192), KEEP=1.
+# Env: SKIP_BUILD=1, SIZES ("100 1024"), SECONDS_PER_RUN (3), RUNS (3), MAX_QUEUE_KB (8192), KEEP=1,
+#      PACED ("": e.g. "1000 10000" adds open-loop runs at those rates with linger 1 ms, the risk engine's load).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -39,6 +40,9 @@ load() { # setup broker
     line=$("$KLOAD" produce -b "$2" -t "max-$size" -s "$size" -S "$SECONDS_PER_RUN" -W 1 -r "$RUNS" -K "$MAX_QUEUE_KB" | sed "s/^RESULT /RESULT setup=$1 /" | rec)
     r=$(echo "$line" | sed -n 's/.* recs_per_s=\([0-9]*\).*/\1/p')
     "$KLOAD" produce -b "$2" -t "half-$size" -s "$size" -S "$SECONDS_PER_RUN" -W 1 -r "$RUNS" -K "$MAX_QUEUE_KB" -R $((r / 2)) | sed "s/^RESULT /RESULT setup=$1 /" | rec
+    for rate in ${PACED:-}; do
+      "$KLOAD" produce -b "$2" -t "paced-$rate-$size" -s "$size" -S "$SECONDS_PER_RUN" -W 1 -r "$RUNS" -K "$MAX_QUEUE_KB" -R "$rate" -l 1 | sed "s/^RESULT /RESULT setup=$1 kind=paced /" | rec
+    done
   done
 }
 
@@ -73,17 +77,18 @@ for line in open(sys.argv[1]):
     if not line.startswith("RESULT "): continue
     kv = dict(re.findall(r"(\w+)=(\S+)", line))
     if kv.get("setup") == "raw": continue
-    kind = "max" if float(kv.get("target_rate", "0")) == 0 else "half"
+    kind = "max" if float(kv.get("target_rate", "0")) == 0 else ("paced " + kv["target_rate"] if kv.get("kind") == "paced" else "half")
     rows[(kv["setup"], kv["size"], kind)] = kv
-print(f"{'size':>5} {'load':>5} | {'single rec/s':>12} {'MB/s':>7} {'p50':>7} {'p99':>7} {'p99.9':>7} | {'pair rec/s':>12} {'MB/s':>7} {'p50':>7} {'p99':>7} {'p99.9':>7} | pair/single")
+print(f"{'size':>5} {'load':>11} | {'single rec/s':>12} {'MB/s':>7} {'p50':>7} {'p99':>7} {'p99.9':>7} | {'pair rec/s':>12} {'MB/s':>7} {'p50':>7} {'p99':>7} {'p99.9':>7} | pair/single")
 for size in sorted({k[1] for k in rows}, key=int):
-    for kind in ("max", "half"):
+    for kind in ["max", "half"] + sorted({k[2] for k in rows if k[2].startswith("paced")}, key=lambda k: int(k.split()[1])):
         s, p = rows.get(("single", size, kind)), rows.get(("pair", size, kind))
         if not s or not p: continue
         ratio = float(p["recs_per_s"]) / max(1.0, float(s["recs_per_s"]))
-        print(f"{size:>5} {kind:>5} | {s['recs_per_s']:>12} {s['MBps']:>7} {s['p50_ms']:>7} {s['p99_ms']:>7} {s['p999_ms']:>7} | "
+        print(f"{size:>5} {kind:>11} | {s['recs_per_s']:>12} {s['MBps']:>7} {s['p50_ms']:>7} {s['p99_ms']:>7} {s['p999_ms']:>7} | "
               f"{p['recs_per_s']:>12} {p['MBps']:>7} {p['p50_ms']:>7} {p['p99_ms']:>7} {p['p999_ms']:>7} | {ratio:.2f}")
-print("latencies in ms, produce() to acknowledgement; max = closed loop; half = open loop at half of that setup's own max rate")
+print("latencies in ms, produce() to acknowledgement; max = closed loop; half = open loop at half of that setup's own max rate;"
+      " paced N = open loop at N records/s, linger 1 ms")
 for line in open(sys.argv[1]):
     if line.startswith("RESULT setup=raw "):
         kv = dict(re.findall(r"(\w+)=(\S+)", line))
