@@ -176,9 +176,13 @@ final class ScratchRow {
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
+        #if canImport(Darwin)
+        pthread_key_create(&key) { p in Unmanaged<ScratchRow>.fromOpaque(p).release() }
+        #else
         pthread_key_create(&key) { p in
             if let p { Unmanaged<ScratchRow>.fromOpaque(p).release() }
         }
+        #endif
         return key
     }()
 
