@@ -656,6 +656,7 @@ actor EngineRun {
         preprocessors[info.name] = info
         for s in running {
             guard case .pre(var d) = s.driver, let a = at[SourcePartition(topic: s.input, partition: s.partition)] else { continue }
+            s.driver = .detached  // d is then the only reference: staging does not copy the state
             let reads = spec.definition.source(for: s.input) != nil
             d.withProcessor { $0.stage(.init(processor: reads ? PreprocessorProcessor(definition: spec.definition, version: spec.id) : nil, at: a)) }
             s.driver = .pre(d)
@@ -689,10 +690,12 @@ actor EngineRun {
         if let request { m.requests[request.version] = request }
         models[m.name] = m
         for s in modelSlots {
-            guard case .scoring(var d) = s.driver, let a = at[s.partition] else { continue }
-            let history = try await log.readAll(input, s.partition, from: 0, to: d.nextOffset)
+            guard let a = at[s.partition] else { continue }
+            let history = try await log.readAll(input, s.partition, from: 0, to: s.driver.nextOffset)
+            guard case .scoring(var d) = s.driver else { continue }
+            s.driver = .detached  // d is then the only reference: staging does not copy the feature state
+            defer { s.driver = .scoring(d) }
             try d.withProcessor { try $0.ensureStaged(deployment, activateAt: a, history: history) }
-            s.driver = .scoring(d)
         }
         logger.info("version staged", metadata: ["model": "\(m.name)", "version": "\(deployment.version)", "activate_at": "\(at)"])
     }
