@@ -187,6 +187,14 @@ public enum FraudExample {
                          timestamp: t)]
     }
 
+    /// A card payment from the third app, which only preprocessor v2 reads (cents, epoch seconds).
+    public static func card(account: String, cents: Int, merchant: String, minute m: Int64, base: Int64 = t0) -> [RawEvent] {
+        let t = base + m * minute
+        return [RawEvent(topic: "card.payments", key: account,
+                         value: #"{"card":{"account":"\#(account)"},"amount_cents":\#(cents),"merchant":"\#(merchant)","at":\#(t / 1000)}"#,
+                         timestamp: t)]
+    }
+
     /// The web clicks of one payment session (cents, epoch millis): start, a page view (filtered), details, confirm.
     public static func web(session: String, account: String, cents: Int, to: String, minute m: Int64, base: Int64 = t0) -> [RawEvent] {
         let t = base + m * minute
@@ -204,6 +212,10 @@ public enum FraudExample {
     public struct Step: Sendable {
         public var description: String
         public var events: [RawEvent]
+        public init(description: String, events: [RawEvent]) {
+            self.description = description
+            self.events = events
+        }
     }
 
     /// Before v2: a normal web payment, the thief's two €1000 transfers to new beneficiaries (v1 blocks them: more

@@ -113,9 +113,18 @@ struct Demo: AsyncParsableCommand {
             print("\nThe €400 transfers pass v1. An analyst deploys v2 (adds: new beneficiary and > €1000 sent in the last hour), no restart:\n")
             try await deploy("2", FraudExample.pmmlV2, FraudExample.featuresV2, "v1's rule, or a new beneficiary with sum_1h > 1000 (back-filled from the last hour)")
             for s in FraudExample.afterV2(suffix: suffix, base: base) { try await step(s) }
+
+            print("\nA third app goes live: card payments, with their own schema (cents, epoch seconds). A business user deploys preprocessor v2, no restart:\n")
+            print("▶ deploy preprocessor payments v2 through the control topic: also read card.payments")
+            let pre = try await control.deploy(PreprocessorRequest(name: "payments", version: "2", definition: FraudExample.preprocessorV2))
+            print("  \(pre.summary)\n")
+            if pre.outcome != .accepted { failures += 1 }
+            expected = [("NL03", "allow", "2")][...]
+            try await step(FraudExample.Step(description: "NL03\(suffix) pays €19.99 by card at NL-CAFE",
+                                             events: FraudExample.card(account: "NL03" + suffix, cents: 1999, merchant: "NL-CAFE", minute: 58, base: base)))
             print("")
             if failures == 0 {
-                print("✓ every event got exactly one decision; v2 blocked the next €400 transfer without a restart")
+                print("✓ every event got exactly one decision; v2 blocked the next €400 transfer and card payments joined without a restart")
                 return true
             }
             print("✗ \(failures) unexpected result(s)")

@@ -340,3 +340,21 @@ def test_exactly_one_decision_per_event_across_a_failover(files):
         raise
     finally:
         pair.cleanup()
+
+
+def test_weir_demo_fraud_in_process_and_twice_against_a_broker(files):
+    """`weir demo fraud` as the README shows it: in its own process, then twice against a running
+    `weir serve --processors` (the second run must not collide with the first one's events and versions)."""
+    alone = weir("demo", "fraud", check=False)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert "✓ every event got exactly one decision" in alone.stdout, alone.stdout
+    assert "payments version 2 accepted" in alone.stdout and "card.payments/0@0" in alone.stdout, alone.stdout
+    b = EngineBroker(files / "processors.yaml")
+    try:
+        b.start()
+        for run in range(2):
+            out = weir("demo", "fraud", "--broker", b.bootstrap, check=False)
+            assert out.returncode == 0, f"run {run}:\n{out.stdout}{out.stderr}"
+            assert "✓ every event got exactly one decision" in out.stdout, out.stdout
+    finally:
+        b.cleanup()

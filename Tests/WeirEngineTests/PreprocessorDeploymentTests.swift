@@ -10,10 +10,8 @@ import WeirStreams
 /// Preprocessor versions deployed through the control topic while the host runs.
 @Suite(.serialized) struct PreprocessorDeploymentTests {
     static func card(account: String, cents: Int, merchant: String, minute m: Int64) -> ProducerRecord {
-        let t = FraudExample.t0 + m * FraudExample.minute
-        return ProducerRecord(key: ByteBuffer(string: account),
-                              value: ByteBuffer(string: #"{"card":{"account":"\#(account)"},"amount_cents":\#(cents),"merchant":"\#(merchant)","at":\#(t / 1000)}"#),
-                              timestamp: t)
+        let e = FraudExample.card(account: account, cents: cents, merchant: merchant, minute: m)[0]
+        return ProducerRecord(key: ByteBuffer(string: e.key), value: ByteBuffer(string: e.value), timestamp: e.timestamp)
     }
 
     static func version(_ r: ConsumerRecord) -> String? {
