@@ -10,7 +10,8 @@
 #   PAIR=1 bash benchmarks/engine/run.sh
 # Env: SKIP_BUILD=1, PYTHON (a python with confluent-kafka; default: .venv/bin/python, else python3),
 #      SECONDS_PER_RATE (5), MAX_EVENTS (100000), RATES (1000,10000,max), TREES (100; 0 skips the forest),
-#      PAIR=1, KEEP=1.
+#      PAIR=1, KEEP=1, DRAIN (200000; single node: events written first, then decided with the machine to
+#      the engine alone; 0 skips).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -72,5 +73,21 @@ fi
 if [ "${TREES:-100}" != 0 ]; then
   "$PYTHON" "$HERE/latency.py" --bootstrap "$BOOTSTRAP" --rates max --max-events "${MAX_EVENTS:-100000}" \
     --forest "${TREES:-100}" --weir "$WEIR" --files "$WORK/files"
+fi
+if [ "${PAIR:-0}" != 1 ] && [ "${DRAIN:-200000}" != 0 ]; then
+  # Throughput with the machine to itself: DRAIN events written first (no processors running), then the same
+  # data served with --processors; the rate counts from the moment that process is launched (its start and
+  # recovery included) until every event is decided (no load generator or consumer competing for the cores).
+  for p in "${PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done; PIDS=()
+  P=$(free_port)
+  "$WEIR" serve --metrics off --log-level warning --data "$WORK/drain" --listen "127.0.0.1:$P" > "$WORK/drain-fill.log" 2>&1 & PIDS+=($!)
+  wait_port "$P"
+  (cd "$HERE" && "$PYTHON" drain.py fill --bootstrap "127.0.0.1:$P" --events "${DRAIN:-200000}")
+  kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
+  P=$(free_port)
+  STARTED=$("$PYTHON" -c 'import time; print(time.monotonic_ns())')
+  "${SERVE[@]}" --data "$WORK/drain" --listen "127.0.0.1:$P" > "$WORK/drain.log" 2>&1 & PIDS+=($!)
+  wait_port "$P"
+  (cd "$HERE" && "$PYTHON" drain.py wait --bootstrap "127.0.0.1:$P" --events "${DRAIN:-200000}" --started "$STARTED")
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
