@@ -17,7 +17,7 @@ from pathlib import Path
 
 import confluent_kafka
 
-from weirtest import WEIR_BIN, free_port, wait_until
+from weirtest import WEIR_BIN, recv_exact, free_port, wait_until
 
 REPLICATION_TIMEOUT_MS = 1500
 
@@ -305,15 +305,6 @@ def _str(s):
     return struct.pack(">h", len(b)) + b
 
 
-def _recv_exact(sock, n):
-    chunks = []
-    while n:
-        chunk = sock.recv(n)
-        if not chunk:
-            raise AssertionError("broker closed the connection")
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
 
 
 def _varint(data, pos):
@@ -365,8 +356,8 @@ def read_node_log(address, topic, partition, timeout=20):
             body += struct.pack(">i", 1) + _str(topic) + struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, 16 << 20)
             frame = struct.pack(">hhi", 1, 4, correlation) + _str("weir-pair-test") + body
             sock.sendall(struct.pack(">i", len(frame)) + frame)
-            (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-            data = _recv_exact(sock, size)
+            (size,) = struct.unpack(">i", recv_exact(sock, 4))
+            data = recv_exact(sock, size)
             pos = 8
             (ntopics,) = struct.unpack_from(">i", data, pos); pos += 4
             assert ntopics == 1

@@ -144,6 +144,19 @@ class Decisions:
         self.consumer.close()
 
 
+def exactly_one_decision_each(bootstrap, total, timeout):
+    """Reads every decision until quiet; asserts one per input offset 0..total-1 (no gap, no duplicate)."""
+    decisions = Decisions(bootstrap)
+    try:
+        decisions.wait_for(total, timeout=timeout)
+        got = decisions.drain(quiet=1.5)
+    finally:
+        decisions.close()
+    offsets = [d["input"]["offset"] for d in got]
+    assert offsets == list(range(total)), f"{len(offsets)} decisions; duplicates/gaps: {sorted(set(range(total)) ^ set(offsets))[:10]}"
+    return got
+
+
 def play_ing(bootstrap, files):
     """The ING scenario: each step's events, then its decision; v2 deployed with the CLI in between."""
     p = producer(bootstrap)
@@ -275,14 +288,7 @@ def test_exactly_one_decision_per_event_across_sigkill(files, tmp_path):
                 b.kill()
                 b.start()
                 p = producer(b.bootstrap)
-        decisions = Decisions(b.bootstrap)
-        try:
-            decisions.wait_for(total, timeout=60)
-            got = decisions.drain(quiet=1.5)
-        finally:
-            decisions.close()
-        offsets = [d["input"]["offset"] for d in got]
-        assert offsets == list(range(total)), f"{len(offsets)} decisions; duplicates/gaps: {sorted(set(range(total)) ^ set(offsets))[:10]}"
+        exactly_one_decision_each(b.bootstrap, total, timeout=60)
         payments = Decisions(b.bootstrap, topic="payments")
         try:
             payments.wait_for(total)
@@ -326,14 +332,7 @@ def test_exactly_one_decision_per_event_across_a_failover(files):
             second += mobile(f"NL{i % 11:02d}", 10 + i, f"B{i % 13}", i // 10)
         produce(p, second)
         total += 100
-        decisions = Decisions(replica.address)
-        try:
-            decisions.wait_for(total, timeout=90)
-            got = decisions.drain(quiet=1.5)
-        finally:
-            decisions.close()
-        offsets = [d["input"]["offset"] for d in got]
-        assert offsets == list(range(total)), f"{len(offsets)} decisions; duplicates/gaps: {sorted(set(range(total)) ^ set(offsets))[:10]}"
+        got = exactly_one_decision_each(replica.address, total, timeout=90)
         assert [d["features"]["amount"] for d in got] == [10 + i for i in range(total)]
     except BaseException:
         print(pair.logs_tail())

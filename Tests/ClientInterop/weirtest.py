@@ -254,7 +254,7 @@ def raw_fetch_batches(bootstrap, topic, partition, timeout=10):
     raise AssertionError("raw fetch did not reach the high watermark")
 
 
-def _recv_exact(sock, n):
+def recv_exact(sock, n):
     chunks = []
     while n:
         chunk = sock.recv(n)
@@ -266,5 +266,5 @@ def _recv_exact(sock, n):
 
 
 def _recv_frame(sock):
-    (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-    return _recv_exact(sock, size)
+    (size,) = struct.unpack(">i", recv_exact(sock, 4))
+    return recv_exact(sock, size)
