@@ -9,12 +9,8 @@ import WeirStreams
 /// The processor host inside a real broker: raw events produced by a Kafka client, decisions read back by one.
 @Suite(.serialized) struct ProcessorHostTests {
     @Test(.timeLimit(.minutes(2))) func ingScenarioInTheBrokerWithALiveDeploymentAndARejectedOne() async throws {
-        let server = try await EngineTestBroker.start()
-        defer { server.removeData() }
-        let host = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
-        await host.setActive(true)
-        let client = try await KafkaClient.connect(broker: server.address)
-        let control = ModelControl(client: client)
+        let f = try await EngineFixture()
+        let client = f.client, control = f.control
 
         var count = 0
         for step in FraudExample.beforeV2() {
@@ -52,12 +48,11 @@ import WeirStreams
         #expect(decisions[5].features.first { $0.0 == "sum_1h" }?.1 == .number(3250))
 
         // Inactive: nothing is processed. Active again (a restart or promotion): no duplicate, no gap.
-        await host.setActive(false)
+        await f.stopHost()
         try await Scenario.produce(client, FraudExample.mobile(account: "NL03", euros: 10, to: "NL-X", minute: 55))
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await control.readAll("decisions").count == 7)
-        let again = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
-        await again.setActive(true)
+        try await f.startNewHost()
         let all = try Scenario.decisions(try await Scenario.waitFor(control, "decisions", count: 8))
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await control.readAll("decisions").count == 8)
@@ -71,18 +66,12 @@ import WeirStreams
         let last = try Scenario.decisions(try await Scenario.waitFor(control, "decisions", count: 9))
         #expect(last[8].modelVersion == "1" && last[8].outcome == .allow)
 
-        await again.setActive(false)
-        await client.close()
-        await server.stop()
+        await f.stop()
     }
 
     @Test(.timeLimit(.minutes(2))) func badEventsGoToTheDeadLetterTopicsWithTheirReason() async throws {
-        let server = try await EngineTestBroker.start()
-        defer { server.removeData() }
-        let host = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
-        await host.setActive(true)
-        let client = try await KafkaClient.connect(broker: server.address)
-        let control = ModelControl(client: client)
+        let f = try await EngineFixture()
+        let client = f.client, control = f.control
         try await client.produce(topic: "mobile.payments", partition: 0, records: [ProducerRecord(key: "x", value: "not json")])
         try await client.produce(topic: "mobile.payments", partition: 0, records: [ProducerRecord(key: "y", value: #"{"acct":"NL01","amount_eur":"lots","to":{"iban":"X"},"created_at":"2026-11-23T11:00:00Z"}"#)])
         try await Scenario.produce(client, FraudExample.mobile(account: "NL01", euros: 5, to: "NL-X", minute: 1))
@@ -92,9 +81,7 @@ import WeirStreams
         #expect(reasons[1].contains("lots") && reasons[1].contains("amount"), "\(reasons[1])")
         let decisions = try Scenario.decisions(try await Scenario.waitFor(control, "decisions", count: 1))
         #expect(decisions.count == 1 && decisions[0].key == "NL01" && decisions[0].input.offset == 0)
-        await host.setActive(false)
-        await client.close()
-        await server.stop()
+        await f.stop()
     }
 
     @Test(.timeLimit(.minutes(2))) func aBrokerRestartKeepsExactlyOneDecisionPerEvent() async throws {

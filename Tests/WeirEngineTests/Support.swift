@@ -128,11 +128,18 @@ final class EngineFixture: @unchecked Sendable {  // safe: used by one test task
         control = ModelControl(client: client)
     }
 
+    /// Stops the host: nothing more is processed or written until `startNewHost`.
+    func stopHost() async { await host.setActive(false) }
+
     /// A new host on the same broker: recovery exactly as after a restart.
-    func restartHost() async throws {
-        await host.setActive(false)
+    func startNewHost() async throws {
         host = ProcessorHost(log: BrokerProcessorLog(broker: server.broker), configuration: try Scenario.configuration(), logger: Scenario.logger)
         await host.setActive(true)
+    }
+
+    func restartHost() async throws {
+        await stopHost()
+        try await startNewHost()
     }
 
     func stop() async {
