@@ -241,6 +241,24 @@ struct PairTests {
         }
     }
 
+    /// A sequence error from a primary whose replica has gone silent (possibly a stale primary: a frozen
+    /// process resuming) steers the idempotent producer to refresh its metadata instead of failing it fatally.
+    @Test func aSilentReplicaTurnsSequenceErrorsIntoSteering() async throws {
+        try await withPair { pair in
+            let a = try pair.client(1)
+            let pid = try await call(a, InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000), version: 1, as: InitProducerIdResponse.self)
+            func send(_ sequence: Int32) async throws -> KafkaErrorCode {
+                let batch = try makeBatch(["s\(sequence)"], producerId: pid.producerId, epoch: pid.producerEpoch, sequence: sequence)
+                return try await call(a, produceRequest(topic: "seq", batch: batch), version: 7, as: ProduceResponse.self).responses[0].partitionResponses[0].errorCode
+            }
+            #expect(try await send(0) == .none)
+            #expect(try await send(5) == .outOfOrderSequenceNumber)  // the replica is there: a real sequence error
+            await pair.stop(2)
+            try await Task.sleep(for: .milliseconds(Int(PairConfiguration(initialRole: .primary, peerHost: "", peerPort: 0, peerNodeId: 2).primaryLossMs) + 300))
+            #expect(try await send(5) == .notLeaderOrFollower)
+        }
+    }
+
     @Test func topicChangesAndCommittedOffsetsReplicate() async throws {
         try await withPair { pair in
             let a = try pair.client(1)

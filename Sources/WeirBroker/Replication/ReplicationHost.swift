@@ -229,6 +229,15 @@ public final class ReplicationHost: @unchecked Sendable {
                 }
             case .rejected(let code, let why):
                 self.run(actions)
+                // A synchronous primary whose replica has been silent for the loss time may be a stale one (a
+                // frozen process resuming before it hears the new epoch). Its producer state has not seen the
+                // sequences written to the new primary since, and a sequence error is fatal to an idempotent
+                // producer: steer the client to refresh its metadata instead. Nothing was appended.
+                if code == .outOfOrderSequenceNumber || code == .unknownProducerId,
+                   self.node.solo == nil, self.node.replicaSilence(now: now) >= self.pair.primaryLossMs {
+                    return self.loop.makeSucceededFuture(ProduceAnswer(
+                        errorCode: .notLeaderOrFollower, reason: "replica silent for \(self.node.replicaSilence(now: now)) ms: possibly no longer the primary (\(why))"))
+                }
                 return self.loop.makeSucceededFuture(ProduceAnswer(errorCode: code, reason: why))
             }
         }
