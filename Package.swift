@@ -172,6 +172,7 @@ let package = Package(
         .testTarget(
             name: "WeirBrokerTests",
             dependencies: ["WeirBroker", "WeirClient", "WeirTestSupport", "WeirReplication", "WeirStorage", .product(name: "NIOPosix", package: "swift-nio")],
+            exclude: ["Fixtures"],  // read by path (#filePath), not bundled
             swiftSettings: weirSettings
         ),
         .testTarget(
