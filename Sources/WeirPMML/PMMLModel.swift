@@ -118,6 +118,71 @@ public struct PMMLModel: Sendable {
         return .success(outputColumns.map { row[$0.slot] })
     }
 
+    /// A scorer for one thread that reuses its row and its result buffer (see `Scorer`).
+    public func scorer() -> Scorer { Scorer(self) }
+
+    /// Scores rows one after another on one thread, reusing one row and one result buffer: once warm, a score
+    /// allocates nothing and returns no array. The model is shared; a `Scorer` is not (one per thread).
+    public final class Scorer {
+        public let model: PMMLModel
+        private let slots: [Int]
+        // Only this scorer's own methods touch these, one at a time (a Scorer is not shared between threads).
+        @exclusivity(unchecked) private var row: Row
+        /// The values of the last row scored without rejection, aligned with `model.outputColumns`.
+        @exclusivity(unchecked) public private(set) var results: [Value]
+
+        init(_ model: PMMLModel) {
+            self.model = model
+            slots = model.outputColumns.map(\.slot)
+            row = Row(repeating: .missing, count: model.slotCount)
+            results = [Value](repeating: .missing, count: model.outputColumns.count)
+        }
+
+        /// Scores a prepared row: nil when it scored (`results` holds its values), else why the model rejects it
+        /// (`results` then keeps the previous row's values).
+        public func score(_ prepared: PreparedRow) -> RowRejection? {
+            if let rejection = prepared.rejection { return rejection }
+            refill(&row, from: prepared.row)
+            do {
+                _ = try model.model.evaluate(&row, inputsPrepared: true)
+            } catch {
+                return error
+            }
+            collect()
+            return nil
+        }
+
+        /// Scores raw text per input field (aligned with `model.inputFields`; nil or empty = missing), as
+        /// `PMMLModel.score(_:)` does.
+        public func score(_ inputs: [String?]) -> RowRejection? {
+            row.withUnsafeMutableBufferPointer { r in
+                for i in r.indices { if case .missing = r[i] {} else { r[i] = .missing } }
+            }
+            for (i, f) in model.inputFields.enumerated() {
+                guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
+                row[f.slot] = f.dataType.parse(text: text) ?? .string(text)
+            }
+            do {
+                _ = try model.model.evaluate(&row)
+            } catch {
+                return error
+            }
+            collect()
+            return nil
+        }
+
+        private func collect() {
+            // Assigning into the unique buffer: no array is made per row.
+            results.withUnsafeMutableBufferPointer { out in
+                row.withUnsafeBufferPointer { r in
+                    slots.withUnsafeBufferPointer { s in
+                        for i in 0..<s.count { out[i] = r[s[i]] }
+                    }
+                }
+            }
+        }
+    }
+
     /// Formats a result cell: shortest round-trip doubles, integers without a decimal point.
     public static func format(_ v: Value, as type: DataType?) -> String {
         switch v {

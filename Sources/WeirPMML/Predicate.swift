@@ -102,47 +102,67 @@ struct PredicateProgram: Sendable {
         return base
     }
 
+    /// The predicates of one row, over the program's and the row's buffers read in place: no step, row value
+    /// or text is copied (and retained) per test. Valid only inside `withEvaluator`.
+    struct Evaluator {
+        fileprivate let steps: UnsafeBufferPointer<Step>
+        fileprivate let row: UnsafeBufferPointer<Value>
+        fileprivate let texts: UnsafeBufferPointer<String>
+        fileprivate let numbers: UnsafeBufferPointer<Double>
+
+        @inline(__always)
+        func eval(_ i: Int32) -> Bool? { PredicateProgram.eval(Int(i), self) }
+    }
+
+    /// Runs `body` with an evaluator of this program's predicates on `row` (set up once for many tests).
+    @inline(__always)
+    func withEvaluator<R>(_ row: Row, _ body: (Evaluator) -> R) -> R {
+        steps.withUnsafeBufferPointer { s in
+            row.withUnsafeBufferPointer { r in
+                texts.withUnsafeBufferPointer { t in
+                    numbers.withUnsafeBufferPointer { n in body(Evaluator(steps: s, row: r, texts: t, numbers: n)) }
+                }
+            }
+        }
+    }
+
     func eval(_ i: Int32, _ row: Row) -> Bool? {
-        let s = steps[Int(i)]
+        withEvaluator(row) { $0.eval(i) }
+    }
+
+    private static func eval(_ i: Int, _ e: Evaluator) -> Bool? {
+        let s = e.steps[i]
         switch s.kind {
         case .alwaysTrue: return true
         case .alwaysFalse: return false
         case .numeric:
-            // Numbers read in place (no copy of the row's value), anything else as `Value.double`.
-            switch row[Int(s.slot)] {
-            case .number(let x): return s.op.test(x, s.value)
-            case .missing: return nil
-            case let v:
-                guard let x = v.double else { return nil }
-                return s.op.test(x, s.value)
-            }
+            // The common case read in place; anything else (missing, text, boolean) out of line.
+            if case .number(let x) = e.row[Int(s.slot)] { return s.op.test(x, s.value) }
+            return numericSlow(s, e)
         case .text:
-            switch row[Int(s.slot)] {
-            case .missing: return nil
-            case .string(let v): return s.op.test(v, texts[Int(s.start)])
-            case let v: return s.op.test(v.key, texts[Int(s.start)])
-            }
-        case .isMissing: return row[Int(s.slot)].isMissing
-        case .isNotMissing: return !row[Int(s.slot)].isMissing
+            if case .string(let v) = e.row[Int(s.slot)] { return s.op.test(text: v, e.texts[Int(s.start)]) }
+            let v = e.row[Int(s.slot)]
+            if v.isMissing { return nil }
+            return s.op.test(text: v.key, e.texts[Int(s.start)])
+        case .isMissing: return e.row[Int(s.slot)].isMissing
+        case .isNotMissing: return !e.row[Int(s.slot)].isMissing
         case .setNumeric:
-            guard let x = row[Int(s.slot)].double else { return nil }
+            guard let x = e.row[Int(s.slot)].double else { return nil }
             let start = Int(s.start)
-            for k in start..<start + Int(s.count) where numbers[k] == x { return s.isIn }
+            for k in start..<start + Int(s.count) where e.numbers[k] == x { return s.isIn }
             return !s.isIn
         case .setText:
+            let start = Int(s.start), end = start + Int(s.count)
+            let v = e.row[Int(s.slot)]
+            if v.isMissing { return nil }
             let key: String
-            switch row[Int(s.slot)] {
-            case .missing: return nil
-            case .string(let v): key = v
-            case let v: key = v.key
-            }
-            let start = Int(s.start)
-            for k in start..<start + Int(s.count) where texts[k] == key { return s.isIn }
+            if case .string(let text) = v { key = text } else { key = v.key }
+            for k in start..<end where sameText(e.texts[k], key) { return s.isIn }
             return !s.isIn
         case .and:
             var unknown = false
-            for c in s.start..<s.start + s.count {
-                switch eval(c, row) {
+            for c in Int(s.start)..<Int(s.start + s.count) {
+                switch eval(c, e) {
                 case .some(false): return false
                 case nil: unknown = true
                 default: break
@@ -151,8 +171,8 @@ struct PredicateProgram: Sendable {
             return unknown ? nil : true
         case .or:
             var unknown = false
-            for c in s.start..<s.start + s.count {
-                switch eval(c, row) {
+            for c in Int(s.start)..<Int(s.start + s.count) {
+                switch eval(c, e) {
                 case .some(true): return true
                 case nil: unknown = true
                 default: break
@@ -161,22 +181,38 @@ struct PredicateProgram: Sendable {
             return unknown ? nil : false
         case .xor:
             var r = false
-            for c in s.start..<s.start + s.count {
-                guard let b = eval(c, row) else { return nil }
+            for c in Int(s.start)..<Int(s.start + s.count) {
+                guard let b = eval(c, e) else { return nil }
                 r = r != b
             }
             return r
         case .surrogate:
-            for c in s.start..<s.start + s.count {
-                if let b = eval(c, row) { return b }
+            for c in Int(s.start)..<Int(s.start + s.count) {
+                if let b = eval(c, e) { return b }
             }
             return nil
         }
+    }
+
+    @inline(never)
+    private static func numericSlow(_ s: Step, _ e: Evaluator) -> Bool? {
+        guard let x = e.row[Int(s.slot)].double else { return nil }
+        return s.op.test(x, s.value)
     }
 }
 
 enum CompareOp: String, Sendable {
     case equal, notEqual, lessThan, lessOrEqual, greaterThan, greaterOrEqual
+
+    /// Text: equality by `sameText` (`==`, lengths first), order by `<`.
+    @inline(__always)
+    func test(text a: String, _ b: String) -> Bool {
+        switch self {
+        case .equal: return sameText(a, b)
+        case .notEqual: return !sameText(a, b)
+        default: return test(a, b)
+        }
+    }
 
     @inline(__always)
     func test<T: Comparable>(_ a: T, _ b: T) -> Bool {

@@ -130,6 +130,13 @@ func parseSmallInteger(_ text: String) -> Double? {
     return negative ? -d : d
 }
 
+/// `a == b`, answered from the lengths alone when they differ (most unequal category values): `==` on unequal
+/// strings of the same length takes the standard library's slow comparison path.
+@inline(__always)
+func sameText(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && a == b
+}
+
 /// Answers `v.key == key` for a fixed `key` without building the key text of numbers and booleans.
 struct KeyMatch: Sendable {
     let key: String
@@ -144,7 +151,7 @@ struct KeyMatch: Sendable {
     @inline(__always)
     func matches(_ v: Value) -> Bool {
         switch v {
-        case .string(let s): return s == key
+        case .string(let s): return sameText(s, key)
         case .number(let d):
             // The key of a number is unique per value (±0 share "0", as they compare equal).
             if let number { return d == number }

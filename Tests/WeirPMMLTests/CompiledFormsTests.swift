@@ -1,7 +1,7 @@
 import Testing
 @testable import WeirPMML
 
-/// The plain-data compiled forms (`PredicateProgram`, `ArithmeticProgram`) against the tree-walking
+/// The plain-data compiled forms (`PredicateProgram`, `NumericProgram`) against the tree-walking
 /// semantics they replace, on random trees and rows (missing values, text, booleans, NaN, infinities).
 struct CompiledFormsTests {
     typealias Random = TreeEnsembleTests.Random
@@ -106,14 +106,30 @@ struct CompiledFormsTests {
         }
     }
 
-    static func arithmetic(_ r: inout Random, depth: Int) -> Expr {
-        if depth == 0 || r.int(3) == 0 {
-            return r.int(2) == 0 ? .field(r.int(slots)) : .constant(.number([0, -0.0, 1, 0.1, 3, -7.5, .nan][r.int(7)]))
+    /// A random expression over the functions `NumericProgram` compiles (and some it does not: text constants,
+    /// isIn, concat), with random mapMissingTo/defaultValue and casts.
+    static func expression(_ r: inout Random, depth: Int) -> Expr {
+        let leaves: [Value] = [.number(0), .number(-0.0), .number(1), .number(0.1), .number(3), .number(-7.5), .number(.nan),
+                               .boolean(true), .boolean(false), .missing, .string("a")]
+        if depth == 0 || r.int(4) == 0 {
+            return r.int(2) == 0 ? .field(r.int(slots)) : .constant(leaves[r.int(r.int(8) == 0 ? leaves.count : 7)])
         }
-        let f: [BuiltinFunction] = [.add, .subtract, .multiply, .divide]
-        var e = Expr.apply(f[r.int(4)], [arithmetic(&r, depth: depth - 1), arithmetic(&r, depth: depth - 1)],
-                           mapMissingTo: .missing, defaultValue: .missing)
-        if r.int(3) == 0 { e = .cast([DataType.double, .float, .integer][r.int(3)], e) }
+        let functions: [BuiltinFunction] = [
+            .add, .subtract, .multiply, .divide, .pow, .threshold, .modulo, .ln, .log10, .sqrt, .abs, .exp, .floor,
+            .round, .rint, .equal, .notEqual, .lessThan, .lessOrEqual, .greaterThan, .greaterOrEqual, .and, .or, .not,
+            .if, .isMissing, .isNotMissing, .isValid, .coalesce, .min, .max, .sum, .avg, .product, .isIn, .concat,
+        ]
+        let f = functions[r.int(functions.count)]
+        let count: Int
+        switch f.arity! {
+        case (let lo, let hi) where lo == hi: count = lo
+        case (2, 3): count = 2 + r.int(2)
+        default: count = 1 + r.int(3)
+        }
+        let args = (0..<count).map { _ in expression(&r, depth: depth - 1) }
+        let extras: [Value] = [.missing, .missing, .missing, .number(0), .number(-1), .boolean(true)]
+        var e = Expr.apply(f, args, mapMissingTo: extras[r.int(extras.count)], defaultValue: extras[r.int(extras.count)])
+        if r.int(3) == 0 { e = .cast([DataType.double, .float, .integer, .boolean, .string][r.int(5)], e) }
         return e
     }
 
@@ -122,36 +138,51 @@ struct CompiledFormsTests {
         return a == b
     }
 
-    @Test func arithmeticProgramAgreesWithApply() {
-        var r = Random(state: 7)
-        var compiled = 0
-        for _ in 0..<400 {
-            let e = Self.arithmetic(&r, depth: 4)
-            guard let program = ArithmeticProgram(e) else {
-                // Only a bare field or constant stays uncompiled.
-                switch e {
-                case .field, .constant: continue
-                default: Issue.record("not compiled: \(e)"); continue
-                }
-            }
-            compiled += 1
-            for _ in 0..<20 {
-                var row = Self.row(&r)
-                let expected = e.eval(&row)
-                let actual = program.eval(row)
-                #expect(Self.same(actual, expected), "\(e) on \(row): \(actual) vs \(expected)")
-            }
-        }
-        #expect(compiled > 200)
+    /// Rows of numbers and missing values only: the rows a program computes itself (no fallback).
+    static func numericRow(_ r: inout Random) -> Row {
+        let numbers = pool.filter { if case .string = $0 { return false }; if case .boolean = $0 { return false }; return true }
+        return (0..<slots).map { _ in numbers[r.int(numbers.count)] }
     }
 
-    @Test func arithmeticWithMapMissingToOrOtherFunctionsIsNotCompiled() {
-        let withDefault = Expr.apply(.add, [.field(0), .field(1)], mapMissingTo: .number(0), defaultValue: .missing)
-        #expect(ArithmeticProgram(withDefault) == nil)
-        let other = Expr.apply(.pow, [.field(0), .field(1)], mapMissingTo: .missing, defaultValue: .missing)
-        #expect(ArithmeticProgram(other) == nil)
-        #expect(ArithmeticProgram(.cast(.double, .field(0))) == nil)
-        #expect(ArithmeticProgram(.cast(.string, .apply(.add, [.field(0), .field(1)], mapMissingTo: .missing, defaultValue: .missing))) == nil)
+    @Test func numericProgramAgreesWithTheTreeWalk() {
+        var r = Random(state: 7)
+        var compiled = 0, computed = 0
+        for _ in 0..<4000 {
+            let e = Self.expression(&r, depth: 4)
+            guard let program = NumericProgram(e) else { continue }
+            compiled += 1
+            let withFallback = Expr.numeric(program, fallback: e)
+            for k in 0..<20 {
+                var row = k % 2 == 0 ? Self.numericRow(&r) : Self.row(&r)
+                var copy = row
+                let expected = e.eval(&row)
+                if let actual = program.eval(copy) {
+                    computed += 1
+                    #expect(Self.same(actual, expected), "\(e) on \(copy): \(actual) vs \(expected)")
+                } else {
+                    // Only a field holding text or a boolean sends a row to the tree walk.
+                    #expect(copy.contains { if case .string = $0 { return true }; if case .boolean = $0 { return true }; return false })
+                }
+                #expect(Self.same(withFallback.eval(&copy), expected), "\(e) on \(row) (with fallback)")
+            }
+        }
+        #expect(compiled > 300)
+        #expect(computed > 5000)
+    }
+
+    @Test func textAndUnsupportedFunctionsAreNotCompiled() {
+        #expect(NumericProgram(.apply(.concat, [.field(0), .field(1)], mapMissingTo: .missing, defaultValue: .missing)) == nil)
+        #expect(NumericProgram(.apply(.add, [.field(0), .constant(.string("a"))], mapMissingTo: .missing, defaultValue: .missing)) == nil)
+        #expect(NumericProgram(.apply(.add, [.field(0), .field(1)], mapMissingTo: .string("x"), defaultValue: .missing)) == nil)
+        // An if whose branches give a number and a boolean has no single kind of result.
+        #expect(NumericProgram(.apply(.if, [.field(0), .constant(.number(1)), .constant(.boolean(true))], mapMissingTo: .missing, defaultValue: .missing)) == nil)
+        #expect(NumericProgram(.cast(.double, .field(0))) == nil)
+        #expect(NumericProgram(.cast(.string, .apply(.add, [.field(0), .field(1)], mapMissingTo: .missing, defaultValue: .missing))) == nil)
+        // Compiled: arithmetic with mapMissingTo, comparisons, if, logarithms.
+        let logit = Expr.apply(.if, [.apply(.greaterThan, [.field(0), .constant(.number(0.35))], mapMissingTo: .missing, defaultValue: .missing),
+                                     .apply(.ln, [.field(1)], mapMissingTo: .number(0), defaultValue: .missing), .constant(.number(0))],
+                               mapMissingTo: .missing, defaultValue: .missing)
+        #expect(NumericProgram(logit) != nil)
     }
 
     @Test func keyMatchAgreesWithKeyText() {

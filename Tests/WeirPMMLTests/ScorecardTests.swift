@@ -126,6 +126,29 @@ import Testing
         #expect(throws: RowRejection.self) { try F.score(m, [:]) }
     }
 
+    @Test func theFirstFailingCharacteristicNamesTheRejection() throws {
+        // Predicates are tested before partial scores are computed: the rejection must still name the
+        // characteristic a one-pass scan stops at (A's missing partial score before B's lack of a match, and
+        // B's lack of a match when A scores).
+        let chars = """
+            <Characteristic name="A" reasonCode="CA" baselineScore="0">
+              <Attribute>
+                <True/>
+                <ComplexPartialScore><FieldRef field="y"/></ComplexPartialScore>
+              </Attribute>
+            </Characteristic>
+            <Characteristic name="B" reasonCode="CB" baselineScore="0">
+              <Attribute partialScore="1"><SimplePredicate field="x" operator="greaterThan" value="0"/></Attribute>
+            </Characteristic>
+            """
+        let m = try F.load(Self.model(characteristics: chars))
+        let partial = #expect(throws: RowRejection.self) { try F.score(m, ["x": "-1"]) }
+        #expect(partial?.message.contains("ComplexPartialScore of Characteristic \"A\"") == true)
+        let unmatched = #expect(throws: RowRejection.self) { try F.score(m, ["x": "-1", "y": "2"]) }
+        #expect(unmatched?.message.contains("Characteristic \"B\" matches") == true)
+        #expect(try F.score(m, ["x": "1", "y": "2"])["score"] == .number(103))
+    }
+
     @Test func reasonCodesNeedBaselineScores() {
         let chars = """
             <Characteristic name="A" reasonCode="CA">

@@ -125,27 +125,10 @@ final class CompiledModel: @unchecked Sendable {
         for p in preparations { try p.apply(&row) }
     }
 
-    /// `inputsPrepared`: `prepareInputs` already ran on `row` (prepared rows of the top-level model).
-    func evaluate(_ row: inout Row, inputsPrepared: Bool = false) throws(RowRejection) -> Prediction {
-        for r in requires where row[r.slot] != .boolean(true) {
-            throw RowRejection(message: "Field \"\(r.name)\" is not defined (no prediction upstream)")
-        }
-        if !inputsPrepared { try prepareInputs(&row) }
-        for (slot, e) in derived { row[slot] = e.eval(&row) }
-        var p = try core.predict(&row)
-        if function == .classification, p.value.isMissing, let target, !target.priorCategories.isEmpty {
-            p = Prediction()
-            p.categories = target.priorCategories
-            p.probabilities = target.priorProbabilities
-            p.value = .string(target.priorCategories[winningIndex(target.priorProbabilities)])
-        }
-        if let target, function == .regression, let d = p.value.double {
-            p.value = .number(target.apply(d, float: floatMath))
-        }
-        if let targetSlot { row[targetSlot] = p.value }
+    /// Output field values for prediction `p`.
+    private func writeOutputs(_ p: Prediction, _ row: inout Row) throws(RowRejection) {
         // Without a result, fields that read the result are missing and stay undeclared; expression
         // fields are still evaluated, and one that references an undeclared field rejects the row (JPMML).
-        if outputs.isEmpty { return p }
         let empty = p.isEmptyResult
         for o in outputs {
             if empty && !o.isExpression {
@@ -162,6 +145,40 @@ final class CompiledModel: @unchecked Sendable {
             row[o.slot] = try o.eval(p, &row)
             if o.declaredSlot >= 0 { row[o.declaredSlot] = .boolean(true) }
         }
+    }
+
+    /// Applies the Targets: classification priors when the core gave no result, regression rescaling.
+    @inline(__always)
+    private func adjust(_ p: inout Prediction) {
+        if function == .classification, p.value.isMissing, let target, !target.priorCategories.isEmpty {
+            p = Prediction()
+            p.categories = target.priorCategories
+            p.probabilities = target.priorProbabilities
+            p.value = .string(target.priorCategories[winningIndex(target.priorProbabilities)])
+        }
+        if let target, function == .regression, let d = p.value.double {
+            p.value = .number(target.apply(d, float: floatMath))
+        }
+    }
+
+    /// `inputsPrepared`: `prepareInputs` already ran on `row` (prepared rows of the top-level model).
+    func evaluate(_ row: inout Row, inputsPrepared: Bool = false) throws(RowRejection) -> Prediction {
+        for r in requires where row[r.slot] != .boolean(true) {
+            throw RowRejection(message: "Field \"\(r.name)\" is not defined (no prediction upstream)")
+        }
+        if !inputsPrepared { try prepareInputs(&row) }
+        if !derived.isEmpty {
+            // In place: iterating the array itself copies (and retains) every step's expression.
+            derived.withUnsafeBufferPointer { steps in
+                for i in steps.indices { row[steps[i].0] = steps[i].1.eval(&row) }
+            }
+        }
+        var p = try core.predict(&row)
+        adjust(&p)
+        if let targetSlot { row[targetSlot] = p.value }
+        // In a function of its own: with the outputs loop here, `p` was copied into the result and the local
+        // destroyed, per row, instead of moved.
+        if !outputs.isEmpty { try writeOutputs(p, &row) }
         return p
     }
 }

@@ -54,29 +54,32 @@ struct RuleSetModelCore: ModelCore {
                 var firedCount = 0
                 var guardIndex = 0
                 var blockedUntil = 0
-                var i = 0
-                while i < rules.count {
-                    // Enter (or skip) every CompoundRule that starts at this rule, outermost first.
-                    while guardIndex < guards.count && guards[guardIndex].firstRule == i {
-                        let g = guardIndex
-                        guardIndex += 1
-                        if i < blockedUntil { continue }
-                        if predicates.eval(guards[g].predicate, row) != true { blockedUntil = guards[g].endRule }
-                    }
-                    if i >= blockedUntil, predicates.eval(rules[i].predicate, row) == true {
-                        firedCount += 1
-                        let s = rules[i].score
-                        if best[s] < 0 {
-                            order[orderCount] = s
-                            orderCount += 1
-                            best[s] = i
-                            if criterion == .firstHit { value[s] = rules[i].confidence }
-                        } else if criterion != .firstHit, rules[best[s]].weight < rules[i].weight {
-                            best[s] = i
+                // Every predicate on one evaluator of this row.
+                predicates.withEvaluator(row) { e in
+                    var i = 0
+                    while i < rules.count {
+                        // Enter (or skip) every CompoundRule that starts at this rule, outermost first.
+                        while guardIndex < guards.count && guards[guardIndex].firstRule == i {
+                            let g = guardIndex
+                            guardIndex += 1
+                            if i < blockedUntil { continue }
+                            if e.eval(guards[g].predicate) != true { blockedUntil = guards[g].endRule }
                         }
-                        total[s] += rules[i].weight
+                        if i >= blockedUntil, e.eval(rules[i].predicate) == true {
+                            firedCount += 1
+                            let s = rules[i].score
+                            if best[s] < 0 {
+                                order[orderCount] = s
+                                orderCount += 1
+                                best[s] = i
+                                if criterion == .firstHit { value[s] = rules[i].confidence }
+                            } else if criterion != .firstHit, rules[best[s]].weight < rules[i].weight {
+                                best[s] = i
+                            }
+                            total[s] += rules[i].weight
+                        }
+                        i += 1
                     }
-                    i += 1
                 }
                 if firedCount == 0 { return (-1, -1, [], []) }
                 var winner = -1

@@ -33,33 +33,58 @@ struct ScorecardCore: ModelCore {
     var reasonCodes: [String]
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
+        let n = characteristics.count
+        // First the predicates, all on one evaluator: per characteristic, its first matching attribute (-1 for
+        // none; the scan stops at the first characteristic without one, which rejects the row).
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { (buffer) throws(RowRejection) -> Prediction in
+            let first = buffer.baseAddress!
+            let unmatched: Int = predicates.withEvaluator(row) { e in
+                characteristics.withUnsafeBufferPointer { chs in
+                    attributes.withUnsafeBufferPointer { attrs in
+                        for c in 0..<n {
+                            first[c] = -1
+                            for a in chs[c].start..<chs[c].end where e.eval(attrs[a].predicate) == true {
+                                first[c] = a
+                                break
+                            }
+                            if first[c] < 0 { return c }
+                        }
+                        return n
+                    }
+                }
+            }
+            return try score(first, unmatched, &row)
+        }
+    }
+
+    /// The scores of the first `unmatched` characteristics, whose first matching attributes are `matched[c]`.
+    private func score(_ matched: UnsafeMutablePointer<Int>, _ unmatched: Int, _ row: inout Row) throws(RowRejection) -> Prediction {
+        let n = characteristics.count
+        // Then the scores in characteristic order: a missing ComplexPartialScore rejects the row where the
+        // one-pass scan would have, before a later characteristic without a match.
         var score = initialScore
         var points = [Double](repeating: 0, count: useReasonCodes ? reasonCodes.count : 0)
         var seen = [Bool](repeating: false, count: points.count)
         var order: [Int] = []
-        for (c, ch) in characteristics.enumerated() {
-            var matched = false
-            for a in attributes[ch.start..<ch.end] where predicates.eval(a.predicate, row) == true {
-                var partial = a.constant
-                if a.expression >= 0 {
-                    // JPMML refuses the row when a ComplexPartialScore is missing.
-                    guard let d = expressions[a.expression].eval(&row).double else {
-                        throw RowRejection(message: "ComplexPartialScore of Characteristic \"\(names[c])\" is missing")
-                    }
-                    partial = d
+        for c in 0..<unmatched {
+            let a = attributes[matched[c]]
+            var partial = a.constant
+            if a.expression >= 0 {
+                // JPMML refuses the row when a ComplexPartialScore is missing.
+                guard let d = expressions[a.expression].eval(&row).double else {
+                    throw RowRejection(message: "ComplexPartialScore of Characteristic \"\(names[c])\" is missing")
                 }
-                score += partial
-                if useReasonCodes {
-                    let r = a.reasonCode
-                    points[r] += algorithm == .pointsBelow ? ch.baseline - partial : partial - ch.baseline
-                    if !seen[r] { seen[r] = true; order.append(r) }
-                }
-                matched = true
-                break
+                partial = d
             }
-            if !matched {
-                throw RowRejection(message: "no Attribute of Characteristic \"\(names[c])\" matches")
+            score += partial
+            if useReasonCodes {
+                let r = a.reasonCode
+                points[r] += algorithm == .pointsBelow ? characteristics[c].baseline - partial : partial - characteristics[c].baseline
+                if !seen[r] { seen[r] = true; order.append(r) }
             }
+        }
+        if unmatched < n {
+            throw RowRejection(message: "no Attribute of Characteristic \"\(names[unmatched])\" matches")
         }
         var p = Prediction()
         p.value = .number(score)
