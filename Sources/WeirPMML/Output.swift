@@ -87,7 +87,11 @@ final class OutputProgram: Sendable {
             else { v = .missing }
         }
         guard let dataType else { return v }
-        return dataType.cast(v)
+        // The common cases inline: a double that is a number, text that is text (what `cast` returns for them).
+        switch (dataType, v) {
+        case (.double, .number), (.string, .string): return v
+        default: return dataType.cast(v)
+        }
     }
 }
 

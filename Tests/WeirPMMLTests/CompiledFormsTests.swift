@@ -185,6 +185,45 @@ struct CompiledFormsTests {
         #expect(NumericProgram(logit) != nil)
     }
 
+    @Test func numericDistancesAgreeWithTheGeneralPath() throws {
+        var r = Random(state: 11)
+        let metrics: [ComparisonMeasure.Metric] = [.euclidean, .squaredEuclidean, .chebychev, .cityBlock, .minkowski(3), .minkowski(0.5)]
+        let numbers: [Value] = [.missing, .number(0), .number(-0.0), .number(1), .number(2.5), .number(-3), .number(.nan), .number(.infinity)]
+        var compared = 0
+        for _ in 0..<300 {
+            let n = 1 + r.int(Self.slots)
+            let compares: [ComparisonMeasure.Compare] = [.absDiff, .gaussSim(1.5), .delta, .equal]
+            let fields = (0..<n).map { i in
+                ComparisonMeasure.Field(slot: i, weight: [1, 0.5, 2][r.int(3)], compare: compares[r.int(4)],
+                                        missingWeight: [1, 0.25][r.int(2)])
+            }
+            let measure = ComparisonMeasure(metric: metrics[r.int(metrics.count)], fields: fields)
+            let vectors = (0..<4).map { _ in (0..<n).map { _ in numbers[1 + r.int(numbers.count - 1)] } }
+            let references = try #require(measure.numericReferences(vectors))
+            for _ in 0..<10 {
+                let row = (0..<Self.slots).map { _ in numbers[r.int(numbers.count)] }
+                guard let fast = measure.numericDistances(row, references, count: vectors.count) else {
+                    Issue.record("numbers only, yet no numeric distances")
+                    continue
+                }
+                let xs = measure.inputs(row)
+                let adjustment = measure.adjustment(xs)
+                for (v, vector) in vectors.enumerated() {
+                    let slow = try measure.distance(xs, vector, adjustment: adjustment)
+                    #expect(fast[v].bitPattern == slow.bitPattern || (fast[v].isNaN && slow.isNaN), "\(measure) \(row) \(vector)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 12000)
+        // Text or booleans in the row, text in a reference or a similarity measure: the general path.
+        let m = ComparisonMeasure(metric: .euclidean, fields: [.init(slot: 0, weight: 1, compare: .absDiff, missingWeight: 1)])
+        #expect(m.numericDistances([.string("1")], [0], count: 1) == nil)
+        #expect(m.numericDistances([.boolean(true)], [0], count: 1) == nil)
+        #expect(m.numericReferences([[.string("a")]]) == nil)
+        #expect(ComparisonMeasure(metric: .jaccard, fields: m.fields).numericReferences([[.number(1)]]) == nil)
+    }
+
     @Test func keyMatchAgreesWithKeyText() {
         let values = Self.pool + [.number(1e15), .number(123456789012345), .number(-1e-7), .number(0.1), .string(""),
                                   .number(-.nan), .string("true")]

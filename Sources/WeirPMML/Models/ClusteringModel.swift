@@ -10,20 +10,24 @@ struct ClusteringModelCore: ModelCore {
     var clusters: [Cluster]
     /// `clusters.map(\.id)`.
     var ids: [String]
+    /// The centers for `ComparisonMeasure.numericDistances` (nil: the general path only).
+    var numericCenters: [Double]? = nil
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
-        let xs = measure.inputs(row)
-        let adjustment = measure.isSimilarity ? 1 : measure.adjustment(xs)
+        var values: [Double]
+        if let numericCenters, let ds = measure.numericDistances(row, numericCenters, count: clusters.count) {
+            values = ds
+        } else {
+            let xs = measure.inputs(row)
+            let adjustment = measure.isSimilarity ? 1 : measure.adjustment(xs)
+            values = []
+            values.reserveCapacity(clusters.count)
+            for c in clusters { values.append(try measure.measure(xs, c.center, adjustment: adjustment)) }
+        }
         var p = Prediction()
         var best = -1
         var bestValue = 0.0
-        var values: [Double] = []
-        values.reserveCapacity(clusters.count)
-        for (i, c) in clusters.enumerated() {
-            let d = try measure.measure(xs, c.center, adjustment: adjustment)
-            values.append(d)
-            if best < 0 || measure.closer(d, bestValue) { best = i; bestValue = d }
-        }
+        for (i, d) in values.enumerated() where best < 0 || measure.closer(d, bestValue) { best = i; bestValue = d }
         guard best >= 0, !bestValue.isNaN else { return .missing }
         p.setAffinities(keys: ids, values: values)
         p.value = .string(clusters[best].id)
@@ -76,7 +80,9 @@ extension Compiler {
         if let n = e.attr("numberOfClusters"), Int(n) != clusters.count {
             throw error(e, "numberOfClusters=\"\(n)\" but \(clusters.count) Cluster elements")
         }
-        return ClusteringModelCore(measure: ComparisonMeasure(metric: metric, fields: fields), clusters: clusters,
-                                   ids: clusters.map(\.id))
+        var core = ClusteringModelCore(measure: ComparisonMeasure(metric: metric, fields: fields), clusters: clusters,
+                                       ids: clusters.map(\.id))
+        core.numericCenters = core.measure.numericReferences(clusters.map(\.center))
+        return core
     }
 }

@@ -136,6 +136,93 @@ struct ComparisonMeasure: Sendable {
         }
     }
 
+    /// Reference vectors as numbers, flattened (vector v's field i at `v * fields.count + i`), for
+    /// `numericDistances`: nil unless the measure is a distance whose compare functions are all numeric
+    /// (absDiff, gaussSim, delta, equal) and every reference value is a number.
+    func numericReferences(_ vectors: [[Value]]) -> [Double]? {
+        if isSimilarity { return nil }
+        for f in fields { if case .table = f.compare { return nil } }
+        var out: [Double] = []
+        out.reserveCapacity(vectors.count * fields.count)
+        for v in vectors {
+            for x in v {
+                guard case .number(let d) = x else { return nil }
+                out.append(d)
+            }
+        }
+        return out
+    }
+
+    /// The distances from a row to `count` reference vectors made by `numericReferences`: the same operations,
+    /// in the same order, as `distance`, on plain numbers. nil when an input holds text or a boolean (the
+    /// caller then takes the general path).
+    func numericDistances(_ row: Row, _ references: [Double], count: Int) -> [Double]? {
+        let n = fields.count
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { x -> [Double]? in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: n) { present -> [Double]? in
+                var total = 0.0, weightPresent = 0.0
+                for i in 0..<n {
+                    let f = fields[i]
+                    total += f.missingWeight
+                    switch row[f.slot] {
+                    case .number(let d):
+                        x[i] = d
+                        present[i] = true
+                        weightPresent += f.missingWeight
+                    case .missing: present[i] = false
+                    default: return nil
+                    }
+                }
+                let adjustment = total / weightPresent
+                let inner: Double
+                switch metric {
+                case .euclidean, .squaredEuclidean: inner = 2
+                case .chebychev, .cityBlock: inner = 1
+                case .minkowski(let p): inner = p
+                default: inner = 1
+                }
+                return references.withUnsafeBufferPointer { refs in
+                    fields.withUnsafeBufferPointer { fs in
+                        [Double](unsafeUninitializedCapacity: count) { out, initialized in
+                            for v in 0..<count {
+                                let y = refs.baseAddress! + v * n
+                                var sum = 0.0
+                                var maxTerm = -Double.infinity
+                                for i in 0..<n where present[i] {
+                                    let c: Double
+                                    switch fs[i].compare {
+                                    case .absDiff: c = abs(x[i] - y[i])
+                                    case .gaussSim(let s):
+                                        let z = x[i] - y[i]
+                                        c = LibM.exp(-LibM.log(2) * (z * z) / (s * s))
+                                    case .delta: c = x[i] == y[i] ? 0 : 1
+                                    case .equal: c = x[i] == y[i] ? 1 : 0
+                                    case .table: c = .nan  // excluded by numericReferences
+                                    }
+                                    let w = fs[i].weight
+                                    let term: Double
+                                    if inner == 2 { term = w * (c * c) } else if inner == 1 { term = w * c } else { term = w * LibM.pow(c, inner) }
+                                    sum += term
+                                    if term > maxTerm { maxTerm = term }
+                                }
+                                let d: Double
+                                switch metric {
+                                case .euclidean: d = (sum * adjustment).squareRoot()
+                                case .squaredEuclidean, .cityBlock: d = sum * adjustment
+                                case .chebychev: d = maxTerm * adjustment
+                                case .minkowski(let p): d = LibM.pow(sum * adjustment, 1 / p)
+                                default: d = .nan
+                                }
+                                out[v] = d
+                            }
+                            initialized = count
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Distance or similarity, whichever the measure is.
     func measure(_ xs: [Value?], _ ys: [Value], adjustment: Double) throws(RowRejection) -> Double {
         isSimilarity ? try similarity(xs, ys) : try distance(xs, ys, adjustment: adjustment)

@@ -18,15 +18,19 @@ struct NearestNeighborCore: ModelCore {
     /// Training-data count per target key (categorical tie-break).
     var trainingCounts: [String: Int]
     var numericTarget: Bool
+    /// The instances for `ComparisonMeasure.numericDistances` (nil: the general path only).
+    var numericInstances: [Double]? = nil
 
     func predict(_ row: inout Row) throws(RowRejection) -> Prediction {
-        let xs = measure.inputs(row)
-        let adjustment = measure.isSimilarity ? 1 : measure.adjustment(xs)
+        let numeric = numericInstances.flatMap { measure.numericDistances(row, $0, count: instances.count) }
+        let xs = numeric == nil ? measure.inputs(row) : []
+        let adjustment = numeric != nil || measure.isSimilarity ? 1 : measure.adjustment(xs)
         var topD = [Double](repeating: 0, count: k)
         var topI = [Int](repeating: 0, count: k)
         var count = 0
-        for (i, inst) in instances.enumerated() {
-            let d = try measure.measure(xs, inst, adjustment: adjustment)
+        for i in instances.indices {
+            let d: Double
+            if let numeric { d = numeric[i] } else { d = try measure.measure(xs, instances[i], adjustment: adjustment) }
             if count == k && !measure.closer(d, topD[k - 1]) { continue }
             var pos = count == k ? k - 1 : count
             while pos > 0 && measure.closer(d, topD[pos - 1]) { pos -= 1 }
@@ -190,9 +194,11 @@ extension Compiler {
                 if !t.isMissing { counts[t.key, default: 0] += 1 }
             }
         }
-        return NearestNeighborCore(
+        var core = NearestNeighborCore(
             measure: ComparisonMeasure(metric: metric, fields: fields), instances: instances, ids: ids, targets: targets,
             k: k, function: c.function, scoring: scoring, threshold: try double(e, "threshold") ?? 0.001,
             trainingCounts: counts, numericTarget: numericTarget)
+        core.numericInstances = core.measure.numericReferences(instances)
+        return core
     }
 }
