@@ -130,8 +130,8 @@ func parseSmallInteger(_ text: String) -> Double? {
     return negative ? -d : d
 }
 
-/// `a == b`, answered from the lengths alone when they differ (most unequal category values): `==` on unequal
-/// strings of the same length takes the standard library's slow comparison path.
+/// `a == b`, answered from the lengths alone when they differ (many unequal category values): `==` on unequal
+/// strings of the same length takes the standard library's slow path.
 @inline(__always)
 func sameText(_ a: String, _ b: String) -> Bool {
     a.utf8.count == b.utf8.count && a == b

@@ -91,6 +91,7 @@ struct MiningModelCore: ModelCore {
         }
         if let trees { return predictTrees(trees, row) }
         var fired: [(Segment, Prediction)] = []
+        fired.reserveCapacity(segments.count)
         for s in segments where s.selects(row) {
             let p = try s.model.evaluate(&row)
             if recordSegments { record(s, p, row, into: &records) }
@@ -99,6 +100,7 @@ struct MiningModelCore: ModelCore {
         if fired.isEmpty { return .missing }
         let voting = method == .majorityVote || method == .weightedMajorityVote
         var results: [(Prediction, Double)] = []
+        results.reserveCapacity(fired.count)
         let totalWeight = fired.reduce(0.0) { $0 + $1.0.weight }
         var missingWeight = 0.0
         for (s, p) in fired {

@@ -93,7 +93,7 @@ struct Prediction: Sendable {
     static let missing = Prediction()
 
     func probability(of category: String) -> Double? {
-        if let i = categories.firstIndex(where: { sameText($0, category) }) { return probabilities[i] }
+        for i in categories.indices where sameText(categories[i], category) { return probabilities[i] }
         if let d = Double(category) {
             for (i, c) in categories.enumerated() where Double(c) == d { return probabilities[i] }
         }
