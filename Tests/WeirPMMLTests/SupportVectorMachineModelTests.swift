@@ -36,6 +36,52 @@ import Testing
             """)
     }
 
+    /// Seven support vectors (four kernel values computed together, three alone) in a regression machine:
+    /// f(x) must equal the sum written out in document order, bit for bit, for every kernel.
+    @Test func manyVectorsGiveTheSumInDocumentOrder() throws {
+        let vectors: [[Double]] = [[0.3, -1.2], [2.5, 0.7], [-0.4, 0.9], [1.1, 1.1], [0.05, -3], [7, 0.5], [-2, -2]]
+        let alphas: [Double] = [0.7, -1.3, 0.25, 2.0, -0.6, 0.011, 1.5]
+        let kernels: [(String, (Double) -> Double, Bool)] = [
+            ("<LinearKernelType/>", { $0 }, false),
+            ("<PolynomialKernelType gamma=\"0.1\" coef0=\"1\" degree=\"3\"/>", { pow($0 * 0.1 + 1, 3) }, false),
+            ("<RadialBasisKernelType gamma=\"0.3\"/>", { exp(-$0 * 0.3) }, true),
+            ("<SigmoidKernelType gamma=\"0.2\" coef0=\"-0.5\"/>", { tanh($0 * 0.2 - 0.5) }, false),
+        ]
+        let instances = vectors.enumerated().map { i, v in
+            "<VectorInstance id=\"v\(i)\"><Array n=\"2\" type=\"real\">\(v[0]) \(v[1])</Array></VectorInstance>"
+        }.joined()
+        let refs = vectors.indices.map { "<SupportVector vectorId=\"v\($0)\"/>" }.joined()
+        let coefficients = alphas.map { "<Coefficient value=\"\($0)\"/>" }.joined()
+        for (kernel, finish, squaredDistance) in kernels {
+            let m = try PMMLTest.load(PMMLTest.document(Self.fields, """
+                <SupportVectorMachineModel functionName="regression">
+                  <MiningSchema><MiningField name="x1"/><MiningField name="x2"/><MiningField name="v" usageType="target"/></MiningSchema>
+                  \(kernel)
+                  <VectorDictionary numberOfVectors="7">
+                    <VectorFields numberOfFields="2"><FieldRef field="x1"/><FieldRef field="x2"/></VectorFields>
+                    \(instances)
+                  </VectorDictionary>
+                  <SupportVectorMachine>
+                    <SupportVectors>\(refs)</SupportVectors>
+                    <Coefficients absoluteValue="0.125">\(coefficients)</Coefficients>
+                  </SupportVectorMachine>
+                </SupportVectorMachineModel>
+                """))
+            for x in [[0.5, 1.5], [-1.25, 0.75], [3, -2]] {
+                var f = 0.0
+                for (v, a) in zip(vectors, alphas) {
+                    var s = 0.0
+                    for j in 0..<2 { s += squaredDistance ? (x[j] - v[j]) * (x[j] - v[j]) : x[j] * v[j] }
+                    f += a * finish(s)
+                }
+                f += 0.125
+                let r = try #require(PMMLTest.score(m, ["x1": String(x[0]), "x2": String(x[1])]))
+                guard case .number(let got) = r["v"] else { Issue.record("no value for \(kernel)"); continue }
+                #expect(got.bitPattern == f.bitPattern, "\(kernel) at \(x): \(got) vs \(f)")
+            }
+        }
+    }
+
     @Test func linearKernelBinaryThreshold() throws {
         let m = try PMMLTest.load(Self.model(kernel: "<LinearKernelType/>", attributes: "classificationMethod=\"OneAgainstOne\""))
         // f = x1 - x2 + 0.5

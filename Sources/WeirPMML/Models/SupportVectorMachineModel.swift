@@ -64,7 +64,21 @@ struct SupportVectorMachineCore: ModelCore {
         x.withUnsafeBufferPointer { xb in
             vectors.withUnsafeBufferPointer { vb in
                 kernelValues.withUnsafeMutableBufferPointer { kb in
-                    for v in usedVectors { kb[v] = kernelValue(xb, vb, v * n) }
+                    usedVectors.withUnsafeBufferPointer { used in
+                        var k = 0
+                        if !floatMath {
+                            // Four vectors at a time: four independent sums (each in input order, so every
+                            // kernel value is bit-identical) instead of one chain of dependent additions.
+                            while k + 4 <= used.count {
+                                kernelValues4(xb, vb, used[k], used[k + 1], used[k + 2], used[k + 3], kb)
+                                k += 4
+                            }
+                        }
+                        while k < used.count {
+                            kb[used[k]] = kernelValue(xb, vb, used[k] * n)
+                            k += 1
+                        }
+                    }
                 }
             }
         }
@@ -114,6 +128,50 @@ struct SupportVectorMachineCore: ModelCore {
             p.value = .string(keys[best])
         }
         return p
+    }
+
+    /// `kernelValue` (double arithmetic) of vectors v0...v3 into `out`, the four sums interleaved.
+    @inline(__always)
+    private func kernelValues4(_ x: UnsafeBufferPointer<Double>, _ vectors: UnsafeBufferPointer<Double>,
+                               _ v0: Int, _ v1: Int, _ v2: Int, _ v3: Int, _ out: UnsafeMutableBufferPointer<Double>) {
+        let n = x.count
+        let p0 = vectors.baseAddress! + v0 * n, p1 = vectors.baseAddress! + v1 * n
+        let p2 = vectors.baseAddress! + v2 * n, p3 = vectors.baseAddress! + v3 * n
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        if case .radialBasis = kernel {
+            for j in 0..<n {
+                let xj = x[j]
+                let d0 = xj - p0[j], d1 = xj - p1[j], d2 = xj - p2[j], d3 = xj - p3[j]
+                s0 += d0 * d0
+                s1 += d1 * d1
+                s2 += d2 * d2
+                s3 += d3 * d3
+            }
+        } else {
+            for j in 0..<n {
+                let xj = x[j]
+                s0 += xj * p0[j]
+                s1 += xj * p1[j]
+                s2 += xj * p2[j]
+                s3 += xj * p3[j]
+            }
+        }
+        out[v0] = kernelOf(s0)
+        out[v1] = kernelOf(s1)
+        out[v2] = kernelOf(s2)
+        out[v3] = kernelOf(s3)
+    }
+
+    /// The kernel value from its sum (squared distance for the radial basis, dot product otherwise), as
+    /// `kernelValue` computes it.
+    @inline(__always)
+    private func kernelOf(_ s: Double) -> Double {
+        switch kernel {
+        case .radialBasis(let gamma): return LibM.exp(-s * gamma)
+        case .linear: return s
+        case .polynomial(let g, let c0, let deg): return LibM.pow(s * g + c0, deg)
+        case .sigmoid(let g, let c0): return LibM.tanh(s * g + c0)
+        }
     }
 
     @inline(__always)
