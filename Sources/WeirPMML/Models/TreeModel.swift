@@ -167,8 +167,8 @@ struct FlatTree: Sendable {
         case 3:
             switch row[Int(n.slot)] {
             case .missing: return nil
-            case .string(let s): return n.op.test(text: s, texts[Int(n.aux)])
-            case let v: return n.op.test(text: v.key, texts[Int(n.aux)])
+            case .string(let s): return n.op.test(s, texts[Int(n.aux)])
+            case let v: return n.op.test(v.key, texts[Int(n.aux)])
             }
         default:
             return predicates.eval(n.aux, row)
