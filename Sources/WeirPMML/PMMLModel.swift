@@ -59,13 +59,20 @@ public struct PMMLModel: Sendable {
         self.model = model
     }
 
-    /// Scores one row given raw text per input field (aligned with `inputFields`; nil = missing).
-    public func score(_ inputs: [String?]) -> Result<[Value], RowRejection> {
-        var row = Row(repeating: .missing, count: slotCount)
+    /// Puts raw text per input field (aligned with `inputFields`; nil, empty or a declared missing text =
+    /// missing) into an all-missing row, parsed to each field's type (text that does not parse stays text, for
+    /// the invalid-value treatment to judge).
+    func fillInputs(_ row: inout Row, _ inputs: [String?]) {
         for (i, f) in inputFields.enumerated() {
             guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
             row[f.slot] = f.dataType.parse(text: text) ?? .string(text)
         }
+    }
+
+    /// Scores one row given raw text per input field (aligned with `inputFields`; nil = missing).
+    public func score(_ inputs: [String?]) -> Result<[Value], RowRejection> {
+        var row = Row(repeating: .missing, count: slotCount)
+        fillInputs(&row, inputs)
         do {
             _ = try model.evaluate(&row)
         } catch {
@@ -89,10 +96,7 @@ public struct PMMLModel: Sendable {
     /// top-level MiningField treatments.
     public func prepare(_ inputs: [String?]) -> PreparedRow {
         var row = Row(repeating: .missing, count: slotCount)
-        for (i, f) in inputFields.enumerated() {
-            guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
-            row[f.slot] = f.dataType.parse(text: text) ?? .string(text)
-        }
+        fillInputs(&row, inputs)
         do {
             try model.prepareInputs(&row)
         } catch {
@@ -158,10 +162,7 @@ public struct PMMLModel: Sendable {
             row.withUnsafeMutableBufferPointer { r in
                 for i in r.indices { if case .missing = r[i] {} else { r[i] = .missing } }
             }
-            for (i, f) in model.inputFields.enumerated() {
-                guard i < inputs.count, let text = inputs[i], !text.isEmpty, !f.missingTexts.contains(text) else { continue }
-                row[f.slot] = f.dataType.parse(text: text) ?? .string(text)
-            }
+            model.fillInputs(&row, inputs)
             do {
                 _ = try model.model.evaluate(&row)
             } catch {

@@ -37,20 +37,20 @@ struct Score: AsyncParsableCommand {
         let mapping = pmml.inputFields.map { index[$0.name] }
         var out = pmml.outputColumns.map { CSVReader.quote($0.name) }.joined(separator: ",") + ",__error__\n"
         var inputs = [String?](repeating: nil, count: mapping.count)
+        let scorer = pmml.scorer()
         for (r, rec) in records.enumerated() {
             if rec.count != header.count {
                 throw ValidationError("\(input):\(r + 2):\(min(rec.count, header.count) + 1): expected \(header.count) fields, found \(rec.count)")
             }
             for (i, m) in mapping.enumerated() { inputs[i] = m.map { rec[$0] } }
-            switch pmml.score(inputs) {
-            case .success(let values):
+            if let e = scorer.score(inputs) {
+                out += String(repeating: ",", count: pmml.outputColumns.count) + CSVReader.quote("row \(r + 2): \(e.message)") + "\n"
+            } else {
                 var cells: [String] = []
-                for (c, v) in zip(pmml.outputColumns, values) {
+                for (c, v) in zip(pmml.outputColumns, scorer.results) {
                     cells.append(CSVReader.quote(PMMLModel.format(v, as: c.dataType)))
                 }
                 out += cells.joined(separator: ",") + ",\n"
-            case .failure(let e):
-                out += String(repeating: ",", count: pmml.outputColumns.count) + CSVReader.quote("row \(r + 2): \(e.message)") + "\n"
             }
             if out.utf8.count > 1 << 16 {
                 FileHandle.standardOutput.write(Data(out.utf8))
