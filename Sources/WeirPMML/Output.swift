@@ -28,6 +28,18 @@ final class OutputProgram: Sendable {
     let requires: [(name: String, slot: Int)]
     let isExpression: Bool
 
+    /// `feature` flattened for the per-row switch: switching on the enum copied (and retained) its payload.
+    private enum Kind: UInt8 {
+        case predictedValue, probability, confidence, affinity, entityId, reasonCode, expression, rankedEntityId,
+             rankedAffinity
+    }
+    private let kind: Kind
+    /// probability/confidence/affinity: the category (nil: the predicted one).
+    private let category: String?
+    /// reasonCode and ranked features: the rank.
+    private let rank: Int
+    private let expression: Expr?
+
     init(name: String, slot: Int, feature: Feature, dataType: DataType?, isFinal: Bool, segmentId: String? = nil,
          segmentOutput: String? = nil, declaredSlot: Int = -1, requires: [(name: String, slot: Int)] = []) {
         self.name = name
@@ -40,6 +52,21 @@ final class OutputProgram: Sendable {
         self.declaredSlot = declaredSlot
         self.requires = requires
         if case .expression = feature, segmentId == nil { isExpression = true } else { isExpression = false }
+        var category: String? = nil, rank = 0, expression: Expr? = nil
+        switch feature {
+        case .predictedValue: kind = .predictedValue
+        case .probability(let c): kind = .probability; category = c
+        case .confidence(let c): kind = .confidence; category = c
+        case .affinity(let c): kind = .affinity; category = c
+        case .entityId: kind = .entityId
+        case .reasonCode(let r): kind = .reasonCode; rank = r
+        case .expression(let e): kind = .expression; expression = e
+        case .rankedEntityId(let r): kind = .rankedEntityId; rank = r
+        case .rankedAffinity(let r): kind = .rankedAffinity; rank = r
+        }
+        self.category = category
+        self.rank = rank
+        self.expression = expression
     }
 
     func eval(_ p: Prediction, _ row: inout Row) throws(RowRejection) -> Value {
@@ -57,31 +84,31 @@ final class OutputProgram: Sendable {
     /// The feature against prediction `p` (ignoring `segmentId`).
     private func evalFeature(_ p: Prediction, _ row: inout Row) throws(RowRejection) -> Value {
         let v: Value
-        switch feature {
+        switch kind {
         case .predictedValue: v = p.value
-        case .probability(let cat):
-            let c = cat ?? p.value.key
+        case .probability:
             if p.value.isMissing && p.probabilities.isEmpty { v = .missing }
-            else { v = p.probability(of: c).map(Value.number) ?? .number(0) }
-        case .confidence(let cat):
-            if let cat, let cs = p.confidences {
+            else if let category { v = .number(p.probability(of: category) ?? 0) }
+            else { v = .number(p.probability(of: p.value.key) ?? 0) }
+        case .confidence:
+            if let cat = category, let cs = p.confidences {
                 // A category the model gave no confidence (e.g. no rule for it fired) has confidence 0.
                 v = p.value.isMissing ? .missing : .number(p.categories.firstIndex(of: cat).map { cs[$0] } ?? 0)
-            } else if let c = p.confidence, cat == nil || cat == p.value.key { v = .number(c) }
-            else if let cs = p.confidences, let i = p.categories.firstIndex(of: cat ?? p.value.key) { v = .number(cs[i]) }
+            } else if let c = p.confidence, category == nil || category == p.value.key { v = .number(c) }
+            else if let cs = p.confidences, let i = p.categories.firstIndex(of: category ?? p.value.key) { v = .number(cs[i]) }
             else { v = .missing }
-        case .affinity(let cat):
-            if let cat { v = p.affinity(of: cat).map(Value.number) ?? .missing }
+        case .affinity:
+            if let category { v = p.affinity(of: category).map(Value.number) ?? .missing }
             else { v = p.affinity.map(Value.number) ?? .missing }
         case .entityId: v = p.entityId
-        case .reasonCode(let rank):
+        case .reasonCode:
             v = rank >= 1 && rank <= p.reasonCodes.count ? .string(p.reasonCodes[rank - 1]) : .missing
-        case .expression(let e): v = e.eval(&row)
-        case .rankedEntityId(let rank):
+        case .expression: v = expression!.eval(&row)
+        case .rankedEntityId:
             if rank >= 1 && rank <= p.rankedIds.count { v = p.rankedIds[rank - 1] }
             else if rank == 1 && p.rankedIds.isEmpty { v = p.entityId }
             else { v = .missing }
-        case .rankedAffinity(let rank):
+        case .rankedAffinity:
             if rank >= 1 && rank <= p.rankedAffinities.count { v = .number(p.rankedAffinities[rank - 1]) }
             else if rank == 1 && p.rankedAffinities.isEmpty { v = p.affinity.map(Value.number) ?? .missing }
             else { v = .missing }
