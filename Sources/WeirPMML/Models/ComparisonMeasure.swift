@@ -81,25 +81,27 @@ struct ComparisonMeasure: Sendable {
         return x.key == y.key
     }
 
-    /// Distance between a row's inputs and a reference vector (same field order).
-    func distance(_ xs: [Value?], _ ys: [Value], adjustment: Double) throws(RowRejection) -> Double {
-        let inner: Double
+    /// The power each field's compare value is raised to (distances).
+    private var innerPower: Double {
         switch metric {
-        case .euclidean, .squaredEuclidean: inner = 2
-        case .chebychev, .cityBlock: inner = 1
-        case .minkowski(let p): inner = p
-        default: inner = 1
+        case .euclidean, .squaredEuclidean: return 2
+        case .chebychev, .cityBlock: return 1
+        case .minkowski(let p): return p
+        default: return 1
         }
-        var sum = 0.0
-        var maxTerm = -Double.infinity
-        for (i, f) in fields.enumerated() {
-            guard let x = xs[i] else { continue }
-            let c = try compare(f, x, ys[i])
-            let term: Double
-            if inner == 2 { term = f.weight * (c * c) } else if inner == 1 { term = f.weight * c } else { term = f.weight * LibM.pow(c, inner) }
-            sum += term
-            if term > maxTerm { maxTerm = term }
-        }
+    }
+
+    /// One field's weighted term of a distance.
+    @inline(__always)
+    private static func term(_ c: Double, weight: Double, inner: Double) -> Double {
+        if inner == 2 { return weight * (c * c) }
+        if inner == 1 { return weight * c }
+        return weight * LibM.pow(c, inner)
+    }
+
+    /// The distance from the summed (or largest, chebychev) terms and the missing-value adjustment.
+    @inline(__always)
+    private func outer(sum: Double, maxTerm: Double, adjustment: Double) -> Double {
         switch metric {
         case .euclidean: return (sum * adjustment).squareRoot()
         case .squaredEuclidean, .cityBlock: return sum * adjustment
@@ -107,6 +109,21 @@ struct ComparisonMeasure: Sendable {
         case .minkowski(let p): return LibM.pow(sum * adjustment, 1 / p)
         default: return .nan
         }
+    }
+
+    /// Distance between a row's inputs and a reference vector (same field order).
+    func distance(_ xs: [Value?], _ ys: [Value], adjustment: Double) throws(RowRejection) -> Double {
+        let inner = innerPower
+        var sum = 0.0
+        var maxTerm = -Double.infinity
+        for (i, f) in fields.enumerated() {
+            guard let x = xs[i] else { continue }
+            let c = try compare(f, x, ys[i])
+            let term = Self.term(c, weight: f.weight, inner: inner)
+            sum += term
+            if term > maxTerm { maxTerm = term }
+        }
+        return outer(sum: sum, maxTerm: maxTerm, adjustment: adjustment)
     }
 
     /// Binary similarity between a row's inputs and a reference vector; every value must be 0 or 1.
@@ -174,13 +191,7 @@ struct ComparisonMeasure: Sendable {
                     }
                 }
                 let adjustment = total / weightPresent
-                let inner: Double
-                switch metric {
-                case .euclidean, .squaredEuclidean: inner = 2
-                case .chebychev, .cityBlock: inner = 1
-                case .minkowski(let p): inner = p
-                default: inner = 1
-                }
+                let inner = innerPower
                 return references.withUnsafeBufferPointer { refs in
                     fields.withUnsafeBufferPointer { fs in
                         [Double](unsafeUninitializedCapacity: count) { out, initialized in
@@ -199,21 +210,11 @@ struct ComparisonMeasure: Sendable {
                                     case .equal: c = x[i] == y[i] ? 1 : 0
                                     case .table: c = .nan  // excluded by numericReferences
                                     }
-                                    let w = fs[i].weight
-                                    let term: Double
-                                    if inner == 2 { term = w * (c * c) } else if inner == 1 { term = w * c } else { term = w * LibM.pow(c, inner) }
+                                    let term = Self.term(c, weight: fs[i].weight, inner: inner)
                                     sum += term
                                     if term > maxTerm { maxTerm = term }
                                 }
-                                let d: Double
-                                switch metric {
-                                case .euclidean: d = (sum * adjustment).squareRoot()
-                                case .squaredEuclidean, .cityBlock: d = sum * adjustment
-                                case .chebychev: d = maxTerm * adjustment
-                                case .minkowski(let p): d = LibM.pow(sum * adjustment, 1 / p)
-                                default: d = .nan
-                                }
-                                out[v] = d
+                                out[v] = outer(sum: sum, maxTerm: maxTerm, adjustment: adjustment)
                             }
                             initialized = count
                         }
